@@ -1,0 +1,3 @@
+module github.com/ktables/ktables
+
+go 1.26
