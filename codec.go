@@ -1,0 +1,60 @@
+package ktables
+
+import (
+	"encoding/json"
+	"unsafe"
+)
+
+// Codec turns values into record bytes and back (SPEC C1).
+//
+// Decode receives bytes the table owns and never modifies, so a codec may
+// keep them without copying (Bytes and String do). Decoded values are stored
+// once and shared by reference between the table and every reader (SPEC C2):
+// do not modify a value you read from a table.
+//
+// A codec for protobuf or Avro is a few lines:
+//
+//	type protoCodec[M proto.Message] struct{ new func() M }
+//	func (c protoCodec[M]) Encode(m M) ([]byte, error) { return proto.Marshal(m) }
+//	func (c protoCodec[M]) Decode(b []byte) (M, error) { m := c.new(); return m, proto.Unmarshal(b, m) }
+type Codec[V any] interface {
+	Encode(v V) ([]byte, error)
+	Decode(b []byte) (V, error)
+}
+
+// Bytes is the identity codec: values are the record bytes themselves. A
+// decoded value aliases the fetched record, so the table stores each value
+// exactly once.
+func Bytes() Codec[[]byte] { return bytesCodec{} }
+
+// String stores values as UTF-8 strings (not validated: any bytes decode).
+func String() Codec[string] { return stringCodec{} }
+
+// JSON encodes values with encoding/json. Records written by the Python
+// library's JSON presets decode, and records written here decode there.
+func JSON[V any]() Codec[V] { return jsonCodec[V]{} }
+
+type bytesCodec struct{}
+
+func (bytesCodec) Encode(v []byte) ([]byte, error) { return v, nil }
+func (bytesCodec) Decode(b []byte) ([]byte, error) { return b, nil }
+
+type stringCodec struct{}
+
+func (stringCodec) Encode(v string) ([]byte, error) { return []byte(v), nil }
+
+// Decode aliases the record bytes: they are owned by the table and immutable,
+// which is exactly what a Go string needs.
+func (stringCodec) Decode(b []byte) (string, error) {
+	return unsafe.String(unsafe.SliceData(b), len(b)), nil
+}
+
+type jsonCodec[V any] struct{}
+
+func (jsonCodec[V]) Encode(v V) ([]byte, error) { return json.Marshal(v) }
+
+func (jsonCodec[V]) Decode(b []byte) (V, error) {
+	var v V
+	err := json.Unmarshal(b, &v)
+	return v, err
+}

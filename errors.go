@@ -1,0 +1,83 @@
+package ktables
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Check with errors.Is; several come wrapped with detail.
+var (
+	// ErrClosed is returned by calls on a closed Table, GroupedTable or
+	// Writer, and by a Barrier or WaitCaughtUp whose table was closed while
+	// it waited.
+	ErrClosed = errors.New("ktables: closed")
+
+	// ErrInvalidOption is matched by every construction error caused by bad
+	// arguments or options (see OptionError). Nothing touched the network.
+	ErrInvalidOption = errors.New("ktables: invalid option")
+
+	// ErrInvalidTopicName is matched when a topic name breaks Kafka's rules
+	// (SPEC E3). It also matches ErrInvalidOption.
+	ErrInvalidTopicName = errors.New("ktables: invalid topic name")
+
+	// ErrTableFailed is matched by Barrier and WaitCaughtUp when the table's
+	// reader stopped on a fatal error; the cause is wrapped beside it and
+	// returned by Table.Err.
+	ErrTableFailed = errors.New("ktables: table failed")
+
+	// ErrTopicPolicyMismatch is matched by the error EnsureTopic (and Open)
+	// return in OnMismatchFail mode when the topic does not compact. The
+	// error is a *TopicPolicyError.
+	ErrTopicPolicyMismatch = errors.New("ktables: topic cleanup.policy does not compact")
+
+	// ErrEncode is matched when the value codec cannot encode a value given
+	// to a writer. Nothing was sent.
+	ErrEncode = errors.New("ktables: encode value")
+
+	// ErrInvalidKey is matched when a grouped writer is given a group or
+	// member that is not valid UTF-8. Nothing was sent.
+	ErrInvalidKey = errors.New("ktables: invalid key")
+)
+
+// OptionError reports a bad argument or option at construction.
+type OptionError struct {
+	Option string // the option or argument, e.g. "WithCatchUpTimeout"
+	Reason string
+	Err    error // a more specific sentinel, if any
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("ktables: invalid option %s: %s", e.Option, e.Reason)
+}
+
+// Unwrap lets errors.Is match ErrInvalidOption and the specific sentinel.
+func (e *OptionError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidOption, e.Err}
+	}
+	return []error{ErrInvalidOption}
+}
+
+func optionErr(option, format string, args ...any) error {
+	return &OptionError{Option: option, Reason: fmt.Sprintf(format, args...)}
+}
+
+// TopicPolicyError carries what OnMismatchFail found.
+type TopicPolicyError struct {
+	Topic    string
+	Expected string // the policy the table needs: "compact"
+	Actual   string // the topic's cleanup.policy
+}
+
+func (e *TopicPolicyError) Error() string {
+	return fmt.Sprintf("ktables: topic %q has cleanup.policy=%q, expected %q", e.Topic, e.Actual, e.Expected)
+}
+
+// Is makes errors.Is(err, ErrTopicPolicyMismatch) true.
+func (e *TopicPolicyError) Is(target error) bool { return target == ErrTopicPolicyMismatch }
+
+// failedError is what Barrier and WaitCaughtUp return for a failed table.
+type failedError struct{ cause error }
+
+func (e *failedError) Error() string   { return "ktables: table failed: " + e.cause.Error() }
+func (e *failedError) Unwrap() []error { return []error{ErrTableFailed, e.cause} }

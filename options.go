@@ -1,0 +1,304 @@
+package ktables
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Option configures Open, OpenWriter, OpenGrouped, OpenGroupedWriter and
+// EnsureTopic. Options are checked when the value is constructed: a bad one
+// fails construction with an error matching ErrInvalidOption, before any
+// network call. An option that does not apply to what is being built (a
+// catch-up timeout given to a writer, say) is an error too, so a mistake never
+// passes silently.
+type Option interface {
+	apply(*config) error
+	scope() scope
+}
+
+type scope uint8
+
+const (
+	scopeTable  scope = 1 << iota // tables, flat and grouped
+	scopeWriter                   // writers, flat and grouped
+	scopeEnsure                   // topic management
+	scopeAll    = scopeTable | scopeWriter | scopeEnsure
+	scopeClient = scopeTable | scopeWriter
+)
+
+func (s scope) String() string {
+	switch s {
+	case scopeTable:
+		return "table"
+	case scopeWriter:
+		return "writer"
+	case scopeEnsure:
+		return "EnsureTopic"
+	}
+	return "this constructor"
+}
+
+type option struct {
+	name string
+	sc   scope
+	fn   func(*config) error
+}
+
+func (o option) apply(c *config) error {
+	if err := o.fn(c); err != nil {
+		return &OptionError{Option: o.name, Reason: err.Error()}
+	}
+	return nil
+}
+func (o option) scope() scope { return o.sc }
+
+func newOption(name string, sc scope, fn func(*config) error) Option {
+	return option{name: name, sc: sc, fn: fn}
+}
+
+// Defaults. The catch-up timeout and fetch wait follow the Python library and
+// Kafka's consumer defaults.
+const (
+	DefaultCatchUpTimeout   = 30 * time.Second
+	DefaultFetchMaxWait     = 500 * time.Millisecond
+	DefaultPartitionRefresh = 10 * time.Second
+	DefaultRetryBackoffMin  = 50 * time.Millisecond
+	DefaultRetryBackoffMax  = 5 * time.Second
+	DefaultWriteRetries     = 5
+)
+
+type config struct {
+	// table
+	catchUpTimeout time.Duration
+	fetchMaxWait   time.Duration
+	onSet          any // func(string, V), checked against V at Open
+	onDelete       any // func(string, V)
+
+	// table and writer
+	logger           *slog.Logger
+	partitionRefresh time.Duration
+	backoffMin       time.Duration
+	backoffMax       time.Duration
+	ownTransport     bool
+	ensure           bool
+
+	// writer
+	writeRetries int
+
+	// topic management
+	partitions        int32
+	replicationFactor int16
+	topicConfigs      map[string]string
+	onMismatch        MismatchMode
+	onMismatchSet     bool
+}
+
+func defaultConfig() config {
+	return config{
+		catchUpTimeout:   DefaultCatchUpTimeout,
+		fetchMaxWait:     DefaultFetchMaxWait,
+		logger:           slog.New(slog.DiscardHandler),
+		partitionRefresh: DefaultPartitionRefresh,
+		backoffMin:       DefaultRetryBackoffMin,
+		backoffMax:       DefaultRetryBackoffMax,
+		ensure:           true,
+		writeRetries:     DefaultWriteRetries,
+		partitions:       1,
+		onMismatch:       OnMismatchWarn,
+	}
+}
+
+// buildConfig applies opts for a constructor of scope sc and checks the
+// combination.
+func buildConfig(sc scope, opts []Option) (config, error) {
+	c := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			return c, optionErr("nil", "a nil Option was passed")
+		}
+		if o.scope()&sc == 0 {
+			name := fmt.Sprintf("%T", o)
+			if op, ok := o.(option); ok {
+				name = op.name
+			}
+			return c, optionErr(name, "does not apply to %s", sc)
+		}
+		if err := o.apply(&c); err != nil {
+			return c, err
+		}
+	}
+	if !c.ensure && c.onMismatchSet && c.onMismatch != OnMismatchIgnore {
+		return c, optionErr("WithOnMismatch", "mode %s needs topic creation, which WithoutEnsureTopic disabled", c.onMismatch)
+	}
+	if c.backoffMin > c.backoffMax {
+		return c, optionErr("WithRetryBackoff", "min %s exceeds max %s", c.backoffMin, c.backoffMax)
+	}
+	return c, nil
+}
+
+func positive(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("must be positive, got %s", d)
+	}
+	return nil
+}
+
+// WithCatchUpTimeout bounds how long Open waits for the table to reach the
+// end offsets it saw at open time (default 30 s). When it passes, Open returns
+// a serving table with status Degraded that keeps catching up (SPEC L1).
+func WithCatchUpTimeout(d time.Duration) Option {
+	return newOption("WithCatchUpTimeout", scopeTable, func(c *config) error {
+		c.catchUpTimeout = d
+		return positive(d)
+	})
+}
+
+// WithFetchMaxWait sets the fetch long-poll (default 500 ms). It bounds how
+// soon the reader notices new partitions; it does not affect Barrier latency.
+func WithFetchMaxWait(d time.Duration) Option {
+	return newOption("WithFetchMaxWait", scopeTable, func(c *config) error {
+		c.fetchMaxWait = d
+		return positive(d)
+	})
+}
+
+// OnSet registers a hook called on the reader goroutine after a key is set,
+// with the decoded value (SPEC D3). V must match the table's value type. The
+// hook must not block for long: the table applies nothing while it runs.
+func OnSet[V any](fn func(key string, value V)) Option {
+	return newOption("OnSet", scopeTable, func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("nil hook")
+		}
+		c.onSet = fn
+		return nil
+	})
+}
+
+// OnDelete registers a hook called on the reader goroutine after a tombstone
+// removed a key that was present, with the value it had.
+func OnDelete[V any](fn func(key string, old V)) Option {
+	return newOption("OnDelete", scopeTable, func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("nil hook")
+		}
+		c.onDelete = fn
+		return nil
+	})
+}
+
+// WithLogger sends the library's logs to l. The default discards them.
+func WithLogger(l *slog.Logger) Option {
+	return newOption("WithLogger", scopeAll, func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("nil logger")
+		}
+		c.logger = l
+		return nil
+	})
+}
+
+// WithPartitionRefresh sets how often tables look for partitions added after
+// open (SPEC L4) and writers refresh the partition count (SPEC W0). Default
+// 10 s.
+func WithPartitionRefresh(d time.Duration) Option {
+	return newOption("WithPartitionRefresh", scopeClient, func(c *config) error {
+		c.partitionRefresh = d
+		return positive(d)
+	})
+}
+
+// WithRetryBackoff sets the exponential backoff between retries of transient
+// errors (default 50 ms doubling up to 5 s, with jitter).
+func WithRetryBackoff(lo, hi time.Duration) Option {
+	return newOption("WithRetryBackoff", scopeClient, func(c *config) error {
+		c.backoffMin, c.backoffMax = lo, hi
+		if err := positive(lo); err != nil {
+			return err
+		}
+		return positive(hi)
+	})
+}
+
+// WithOwnedTransport makes Close also close the transport. By default the
+// caller keeps ownership, so one transport can serve many tables and writers.
+func WithOwnedTransport() Option {
+	return newOption("WithOwnedTransport", scopeClient, func(c *config) error {
+		c.ownTransport = true
+		return nil
+	})
+}
+
+// WithoutEnsureTopic skips topic creation and the policy check at open: the
+// topic must exist. Combining it with an active WithOnMismatch is an error.
+func WithoutEnsureTopic() Option {
+	return newOption("WithoutEnsureTopic", scopeClient, func(c *config) error {
+		c.ensure = false
+		return nil
+	})
+}
+
+// WithWriteRetries sets how many times a writer retries a transient produce
+// error before returning it (default 5). Zero disables retries.
+func WithWriteRetries(n int) Option {
+	return newOption("WithWriteRetries", scopeWriter, func(c *config) error {
+		c.writeRetries = n
+		if n < 0 {
+			return fmt.Errorf("must not be negative, got %d", n)
+		}
+		return nil
+	})
+}
+
+// WithPartitions sets the partition count used when the topic is created
+// (default 1).
+func WithPartitions(n int32) Option {
+	return newOption("WithPartitions", scopeAll, func(c *config) error {
+		c.partitions = n
+		if n <= 0 {
+			return fmt.Errorf("must be positive, got %d", n)
+		}
+		return nil
+	})
+}
+
+// WithReplicationFactor sets the replication factor used when the topic is
+// created (default: the broker's default).
+func WithReplicationFactor(r int16) Option {
+	return newOption("WithReplicationFactor", scopeAll, func(c *config) error {
+		c.replicationFactor = r
+		if r <= 0 {
+			return fmt.Errorf("must be positive, got %d", r)
+		}
+		return nil
+	})
+}
+
+// WithTopicConfig adds a topic config used when the topic is created, merged
+// over the default cleanup.policy=compact. Setting cleanup.policy to a policy
+// without compact is the caller's choice and is not enforced afterwards.
+func WithTopicConfig(key, value string) Option {
+	return newOption("WithTopicConfig", scopeAll, func(c *config) error {
+		if key == "" {
+			return fmt.Errorf("empty config key")
+		}
+		if c.topicConfigs == nil {
+			c.topicConfigs = map[string]string{}
+		}
+		c.topicConfigs[key] = value
+		return nil
+	})
+}
+
+// WithOnMismatch sets what happens when the topic exists and its
+// cleanup.policy does not compact (default OnMismatchWarn). See MismatchMode.
+func WithOnMismatch(m MismatchMode) Option {
+	return newOption("WithOnMismatch", scopeAll, func(c *config) error {
+		c.onMismatch, c.onMismatchSet = m, true
+		if m < OnMismatchWarn || m > OnMismatchReconcile {
+			return fmt.Errorf("unknown mode %d", m)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,59 @@
+package ktables
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Stats are a table's counters (SPEC D4). Stats() returns a copy.
+type Stats struct {
+	// RecordsApplied counts records that set a key.
+	RecordsApplied int64
+	// TombstonesApplied counts tombstones (nil values), whether or not the
+	// key was present.
+	TombstonesApplied int64
+	// KeylessRecords counts records with a nil key, skipped.
+	KeylessRecords int64
+	// KeyDecodeErrors counts records whose key was rejected, skipped. For a
+	// grouped table: keys that are not valid UTF-8.
+	KeyDecodeErrors int64
+	// ForeignKeys counts keys a grouped table could not decode as a
+	// (group, member) pair, skipped (SPEC G2). Always 0 for flat tables.
+	ForeignKeys int64
+	// ValueDecodeErrors counts records whose value the codec rejected,
+	// skipped; the previous entry for the key stays.
+	ValueDecodeErrors int64
+	// Retries counts transient errors the reader recovered from.
+	Retries int64
+	// RecordsAtCatchUp is how many records were read (of every kind) when
+	// the table caught up; CatchUpDuration is how long catch-up took. Both
+	// are zero until then.
+	RecordsAtCatchUp int64
+	CatchUpDuration  time.Duration
+	// Partitions is the number of partitions the table reads.
+	Partitions int
+}
+
+// counters are updated by the reader goroutine and read by anyone.
+type counters struct {
+	applied, tombstones, keyless, keyErrors, foreign, valueErrors, retries atomic.Int64
+	seen                                                                   atomic.Int64
+	atCatchUp                                                              atomic.Int64
+	catchUpNanos                                                           atomic.Int64
+	partitions                                                             atomic.Int64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		RecordsApplied:    c.applied.Load(),
+		TombstonesApplied: c.tombstones.Load(),
+		KeylessRecords:    c.keyless.Load(),
+		KeyDecodeErrors:   c.keyErrors.Load(),
+		ForeignKeys:       c.foreign.Load(),
+		ValueDecodeErrors: c.valueErrors.Load(),
+		Retries:           c.retries.Load(),
+		RecordsAtCatchUp:  c.atCatchUp.Load(),
+		CatchUpDuration:   time.Duration(c.catchUpNanos.Load()),
+		Partitions:        int(c.partitions.Load()),
+	}
+}
