@@ -23,6 +23,7 @@ const (
 	scopeTable  scope = 1 << iota // tables, flat and grouped
 	scopeWriter                   // writers, flat and grouped
 	scopeEnsure                   // topic management
+	scopeGrouped                  // grouped tables and writers only
 	scopeAll    = scopeTable | scopeWriter | scopeEnsure
 	scopeClient = scopeTable | scopeWriter
 )
@@ -35,6 +36,8 @@ func (s scope) String() string {
 		return "writer"
 	case scopeEnsure:
 		return "EnsureTopic"
+	case scopeGrouped:
+		return "grouped tables and writers"
 	}
 	return "this constructor"
 }
@@ -86,6 +89,9 @@ type config struct {
 	// writer
 	writeRetries int
 
+	// grouped
+	keyCodec KeyCodec
+
 	// topic management
 	partitions        int32
 	replicationFactor int16
@@ -106,6 +112,7 @@ func defaultConfig() config {
 		writeRetries:     DefaultWriteRetries,
 		partitions:       1,
 		onMismatch:       OnMismatchWarn,
+		keyCodec:         DefaultKeyCodec,
 	}
 }
 
@@ -299,6 +306,18 @@ func WithOnMismatch(m MismatchMode) Option {
 		if m < OnMismatchWarn || m > OnMismatchReconcile {
 			return fmt.Errorf("unknown mode %d", m)
 		}
+		return nil
+	})
+}
+
+// WithKeyCodec sets how grouped tables and writers map (group, member) to a
+// record key (default DefaultKeyCodec, the Python library's format).
+func WithKeyCodec(kc KeyCodec) Option {
+	return newOption("WithKeyCodec", scopeGrouped, func(c *config) error {
+		if kc == nil {
+			return fmt.Errorf("nil key codec")
+		}
+		c.keyCodec = kc
 		return nil
 	})
 }

@@ -78,51 +78,87 @@ func (s *shardedMap[V]) get(key string) (V, bool) {
 }
 
 func (s *shardedMap[V]) set(key string, v V) {
-	sh := s.shardOf(key)
-	sh.mu.Lock()
-	before := len(sh.m)
-	sh.m[key] = v
-	grew := len(sh.m) != before
-	sh.mu.Unlock()
-	if grew {
-		s.count.Add(1)
+	s.update(key, func(m map[string]V) { replace(m, key, v) })
+}
+
+// replace stores v under key and makes key the map's copy of the key. A Go
+// map keeps the first key string it was given; that string aliases the
+// record it came from, so keeping it would pin a stale record (and, on some
+// transports, its whole fetch buffer) for as long as the key lives.
+func replace[V any](m map[string]V, key string, v V) {
+	before := len(m)
+	m[key] = v
+	if len(m) == before {
+		delete(m, key)
+		m[key] = v
 	}
 }
 
-func (s *shardedMap[V]) remove(key string) (V, bool) {
+// update runs fn on key's shard under its write lock, keeping the count of
+// keys in step with what fn did.
+func (s *shardedMap[V]) update(key string, fn func(m map[string]V)) {
 	sh := s.shardOf(key)
 	sh.mu.Lock()
-	v, ok := sh.m[key]
-	if ok {
-		delete(sh.m, key)
-	}
+	before := len(sh.m)
+	fn(sh.m)
+	delta := len(sh.m) - before
 	sh.mu.Unlock()
-	if ok {
-		s.count.Add(-1)
+	if delta != 0 {
+		s.count.Add(int64(delta))
 	}
-	return v, ok
+}
+
+// view runs fn on key's shard under its read lock.
+func (s *shardedMap[V]) view(key string, fn func(m map[string]V)) {
+	sh := s.shardOf(key)
+	sh.mu.RLock()
+	fn(sh.m)
+	sh.mu.RUnlock()
+}
+
+func (s *shardedMap[V]) remove(key string) (old V, ok bool) {
+	s.update(key, func(m map[string]V) {
+		if old, ok = m[key]; ok {
+			delete(m, key)
+		}
+	})
+	return old, ok
 }
 
 func (s *shardedMap[V]) len() int { return int(s.count.Load()) }
 
-// snapshot holds every shard's read lock at once: the reader updates one
-// shard at a time, so the copy is a state the table really was in.
 func (s *shardedMap[V]) snapshot() map[string]V {
+	var out map[string]V
+	s.frozen(func(n int, each func(func(string, V))) {
+		out = make(map[string]V, n)
+		each(func(k string, v V) { out[k] = v })
+	})
+	return out
+}
+
+// frozen holds every shard's read lock while fn runs, giving it the number
+// of keys and a way to visit them. The reader updates one shard at a time,
+// so what fn sees is a state the table really was in.
+func (s *shardedMap[V]) frozen(fn func(n int, each func(func(string, V)))) {
 	for i := range s.shards {
 		s.shards[i].mu.RLock()
 	}
+	defer func() {
+		for i := range s.shards {
+			s.shards[i].mu.RUnlock()
+		}
+	}()
 	n := 0
 	for i := range s.shards {
 		n += len(s.shards[i].m)
 	}
-	out := make(map[string]V, n)
-	for i := range s.shards {
-		for k, v := range s.shards[i].m {
-			out[k] = v
+	fn(n, func(visit func(string, V)) {
+		for i := range s.shards {
+			for k, v := range s.shards[i].m {
+				visit(k, v)
+			}
 		}
-		s.shards[i].mu.RUnlock()
-	}
-	return out
+	})
 }
 
 func (s *shardedMap[V]) chunks(fn func([]entry[V]) bool) {

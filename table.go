@@ -108,7 +108,11 @@ func (p *positions) current() map[int32]int64 {
 //
 // The caller keeps ownership of tr unless WithOwnedTransport is given.
 func Open[V any](ctx context.Context, tr transport.Transport, topic string, codec Codec[V], opts ...Option) (*Table[V], error) {
-	t, err := newTable(tr, topic, codec, newShardedMap[V](), opts)
+	cfg, err := buildConfig(scopeTable, opts)
+	if err != nil {
+		return nil, err
+	}
+	t, err := newTable(tr, topic, codec, newShardedMap[V](), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +122,7 @@ func Open[V any](ctx context.Context, tr transport.Transport, topic string, code
 	return t, nil
 }
 
-func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st store[V], opts []Option) (*Table[V], error) {
+func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st store[V], cfg config) (*Table[V], error) {
 	if tr == nil {
 		return nil, optionErr("transport", "nil transport")
 	}
@@ -126,10 +130,6 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		return nil, optionErr("codec", "nil codec")
 	}
 	if err := ValidateTopicName(topic); err != nil {
-		return nil, err
-	}
-	cfg, err := buildConfig(scopeTable, opts)
-	if err != nil {
 		return nil, err
 	}
 	t := &Table[V]{

@@ -40,6 +40,14 @@ type Writer[V any] struct {
 // OpenWriter returns a Writer for topic. It ensures the topic like Open does
 // (unless WithoutEnsureTopic) and learns the partition count (SPEC W0).
 func OpenWriter[V any](ctx context.Context, tr transport.Transport, topic string, codec Codec[V], opts ...Option) (*Writer[V], error) {
+	cfg, err := buildConfig(scopeWriter, opts)
+	if err != nil {
+		return nil, err
+	}
+	return openWriter(ctx, tr, topic, codec, cfg)
+}
+
+func openWriter[V any](ctx context.Context, tr transport.Transport, topic string, codec Codec[V], cfg config) (*Writer[V], error) {
 	if tr == nil {
 		return nil, optionErr("transport", "nil transport")
 	}
@@ -47,10 +55,6 @@ func OpenWriter[V any](ctx context.Context, tr transport.Transport, topic string
 		return nil, optionErr("codec", "nil codec")
 	}
 	if err := ValidateTopicName(topic); err != nil {
-		return nil, err
-	}
-	cfg, err := buildConfig(scopeWriter, opts)
-	if err != nil {
 		return nil, err
 	}
 	w := &Writer[V]{topic: topic, tr: tr, codec: codec, cfg: cfg, log: cfg.logger.With(slog.String("topic", topic))}
