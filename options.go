@@ -20,12 +20,12 @@ type Option interface {
 type scope uint8
 
 const (
-	scopeTable  scope = 1 << iota // tables, flat and grouped
-	scopeWriter                   // writers, flat and grouped
-	scopeEnsure                   // topic management
-	scopeGrouped                  // grouped tables and writers only
-	scopeAll    = scopeTable | scopeWriter | scopeEnsure
-	scopeClient = scopeTable | scopeWriter
+	scopeTable   scope = 1 << iota // tables, flat and grouped
+	scopeWriter                    // writers, flat and grouped
+	scopeEnsure                    // topic management
+	scopeGrouped                   // grouped tables and writers only
+	scopeAll     = scopeTable | scopeWriter | scopeEnsure
+	scopeClient  = scopeTable | scopeWriter
 )
 
 func (s scope) String() string {
