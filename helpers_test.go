@@ -128,3 +128,7 @@ func noLeak(t testing.TB) {
 		}
 	})
 }
+
+func recordKV(k, v string) transport.Record {
+	return transport.Record{Key: []byte(k), Value: []byte(v)}
+}
