@@ -133,6 +133,10 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 						}
 					case errors.Is(fp.Err, kerr.OffsetOutOfRange) && tp.Topic == f.topic:
 						reset = append(reset, fp.Partition)
+					case errors.Is(fp.Err, kerr.UnknownTopicOrPartition), errors.Is(fp.Err, kerr.UnknownTopicID):
+						if firstErr == nil {
+							firstErr = fp.Err // confirmed below
+						}
 					default:
 						if firstErr == nil {
 							firstErr = wrap(nil, op, f.topic, fp.Err)
@@ -175,6 +179,9 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 			firstErr = err
 		}
 	}
+	if isUnknownTopic(firstErr) {
+		firstErr = f.confirmUnknown(ctx, firstErr)
+	}
 	delivered := len(batch.Records) > 0 || len(batch.Next) > 0
 	if firstErr != nil {
 		if cerr := ctx.Err(); cerr != nil && !delivered {
@@ -194,6 +201,34 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		}
 	}
 	return batch, nil
+}
+
+func isUnknownTopic(err error) bool {
+	if _, ok := errors.AsType[*transport.Error](err); ok {
+		return false
+	}
+	return errors.Is(err, kerr.UnknownTopicOrPartition) || errors.Is(err, kerr.UnknownTopicID)
+}
+
+// confirmUnknown classifies an unknown-topic fetch error. Real Kafka answers
+// UNKNOWN_TOPIC_OR_PARTITION or UNKNOWN_TOPIC_ID for a short while after a
+// topic is created, until every broker has the new metadata; a fetch session
+// opened right after EnsureTopic may see it. So the error is fatal only when
+// the transport's metadata confirms the topic is gone; otherwise it is
+// reported as retriable.
+func (f *fetcher) confirmUnknown(ctx context.Context, native error) error {
+	const op = "fetch"
+	_, err := f.t.Partitions(ctx, f.topic)
+	switch {
+	case err == nil:
+		e := transport.NewError(op, f.topic, transport.ErrUnknownTopic, native)
+		e.Retriable = true // known to the cluster: propagation lag
+		return e
+	case errors.Is(err, transport.ErrUnknownTopic):
+		return wrap(ctx, op, f.topic, native)
+	default:
+		return err // could not tell: that error's class
+	}
 }
 
 // resetOutOfRange moves partitions whose position fell out of the log (below

@@ -33,7 +33,10 @@ next:
 // consume are overridden (later options win in kgo).
 //
 // Control records are kept so positions move past transaction markers
-// (SPEC §12); they are filtered out before the core sees records. A
+// (SPEC §12); they are filtered out before the core sees records.
+// Retriable fetch errors are kept too (kgo still refreshes its metadata on
+// them): the core sees them, counts them and decides how to retry, instead
+// of a table that silently stops advancing. A
 // position that falls out of range is not reset by kgo
 // (kgo.NoResetOffset): the fetcher resets it itself so it can report the
 // new position even when no record follows it.
@@ -48,6 +51,7 @@ func fetchOpts(base []kgo.Opt, topic string, from map[int32]kgo.Offset, extra ..
 		kgo.ConsumePartitions(parts),
 		kgo.KeepControlRecords(),
 		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
+		kgo.KeepRetryableFetchErrors(),
 	)
 	return append(opts, extra...)
 }
