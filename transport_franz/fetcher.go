@@ -28,6 +28,7 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	if maxWait <= 0 {
 		maxWait = DefaultMaxWait
 	}
+	maxWait = max(maxWait, minMaxWait)
 	offsets := make(map[int32]kgo.Offset, len(from))
 	pos := make(map[int32]int64, len(from))
 	for p, o := range from {
@@ -64,6 +65,9 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	t.mu.Unlock()
 	return f, nil
 }
+
+// minMaxWait is the shortest long poll kgo accepts.
+const minMaxWait = 10 * time.Millisecond
 
 // fetcher is one fetch session: a kgo direct consumer of explicit
 // partitions of one topic.
@@ -139,7 +143,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 						}
 					default:
 						if firstErr == nil {
-							firstErr = wrap(nil, op, f.topic, fp.Err)
+							firstErr = wrap(context.Background(), op, f.topic, fp.Err)
 						}
 					}
 				}

@@ -790,3 +790,157 @@ func TestClassify(t *testing.T) {
 }
 
 func ioEOF() error { return io.EOF }
+
+func TestFetchErrors(t *testing.T) {
+	c, seeds := brokertest.StartCluster(t)
+	tr := newT(t, seeds)
+	ctx := testCtx(t, 30*time.Second)
+	pollErr := func(t *testing.T, f transport.Fetcher) error {
+		t.Helper()
+		pctx := testCtx(t, 10*time.Second)
+		for {
+			b, err := f.Poll(pctx)
+			if err != nil {
+				return err
+			}
+			if len(b.Records) > 0 {
+				t.Fatalf("records despite the fault: %v", b.Records)
+			}
+		}
+	}
+
+	t.Run("not leader is reported retriable", func(t *testing.T) {
+		topic := newTopic(t, tr, 1, nil)
+		brokertest.FailNext(t, c, kmsg.Fetch, topic, 1, kerr.NotLeaderForPartition)
+		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		err := pollErr(t, f)
+		if !errors.Is(err, transport.ErrNotLeader) || !transport.IsRetriable(err) {
+			t.Fatalf("Poll: %v", err)
+		}
+	})
+
+	t.Run("unknown topic of an existing topic is retriable", func(t *testing.T) {
+		// What real Kafka answers right after a create, until metadata
+		// has propagated.
+		topic := newTopic(t, tr, 1, nil)
+		brokertest.FailNext(t, c, kmsg.Fetch, topic, 1, kerr.UnknownTopicOrPartition)
+		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		err := pollErr(t, f)
+		if !errors.Is(err, transport.ErrUnknownTopic) || !transport.IsRetriable(err) {
+			t.Fatalf("Poll: %v", err)
+		}
+		var ke *kerr.Error
+		if !errors.As(err, &ke) {
+			t.Fatalf("native error not reachable: %v", err)
+		}
+	})
+
+	t.Run("deleted topic is fatal", func(t *testing.T) {
+		topic := newTopic(t, tr, 1, nil)
+		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 1}))
+		var adm *kadm.Client
+		tr.As(&adm)
+		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
+			t.Fatal(err)
+		}
+		err := pollErr(t, f)
+		if !errors.Is(err, transport.ErrUnknownTopic) || !transport.IsFatal(err) {
+			t.Fatalf("Poll after delete: %v", err)
+		}
+	})
+}
+
+func TestClientOptions(t *testing.T) {
+	seeds := brokertest.Start(t)
+	ctx := testCtx(t, 20*time.Second)
+
+	t.Run("New rejects a transactional id", func(t *testing.T) {
+		_, err := New(seeds, kgo.TransactionalID("x"))
+		if !errors.Is(err, transport.ErrInvalidConfig) {
+			t.Fatalf("New with TransactionalID: %v", err)
+		}
+	})
+	t.Run("New rejects no seeds", func(t *testing.T) {
+		if _, err := New(nil); !errors.Is(err, transport.ErrInvalidConfig) {
+			t.Fatalf("New(nil): %v", err)
+		}
+	})
+
+	tr := newT(t, seeds)
+	topic := newTopic(t, tr, 1, nil)
+	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+
+	t.Run("transactional caller client reads but does not produce", func(t *testing.T) {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.TransactionalID(brokertest.Topic(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		tc, err := NewFromClient(cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
+		if _, err := tc.Produce(ctx, topic, transport.Record{Key: []byte("k")}); !errors.Is(err, transport.ErrInvalidConfig) || !transport.IsFatal(err) {
+			t.Fatalf("Produce through a transactional client: %v", err)
+		}
+		f := newFetcher(t, tc, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 1}))
+	})
+
+	t.Run("group and regex consumer caller clients", func(t *testing.T) {
+		// A group consumer's options must not make fetch sessions join
+		// the group.
+		cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumerGroup("g"), kgo.ConsumeTopics(topic),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		tc, err := NewFromClient(cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
+		if !tc.ReadCommitted() {
+			t.Fatal("read committed from the caller's client not detected")
+		}
+		f := newFetcher(t, tc, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 1}))
+
+		rx, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeRegex(), kgo.ConsumeTopics("nothing-.*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rx.Close()
+		trx, err := NewFromClient(rx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer trx.Close()
+		if _, err := trx.NewFetcher(ctx, topic, map[int32]int64{0: 0}, transport.FetchOptions{}); !errors.Is(err, transport.ErrInvalidConfig) {
+			t.Fatalf("NewFetcher from a regex consumer's options: %v", err)
+		}
+	})
+
+	t.Run("extra options reach derived clients", func(t *testing.T) {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		tc, err := NewFromClient(cl, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
+		if !tc.ReadCommitted() {
+			t.Fatal("read committed from extra options not detected")
+		}
+		if _, err := NewFromClient(cl, kgo.FetchMaxWait(time.Millisecond)); !errors.Is(err, transport.ErrInvalidConfig) {
+			t.Fatalf("invalid derived options: %v", err)
+		}
+	})
+}
