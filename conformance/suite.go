@@ -219,14 +219,12 @@ func (e *env) otherProcess() transport.Transport {
 // topic returns a fresh topic name for the case (not created).
 func (e *env) topic() string { return topicName(e.t.Name()) }
 
-// newTopic creates a fresh topic with n partitions (cleanup.policy=compact
-// unless configs say otherwise) and waits until the transport lists it.
+// newTopic creates a fresh topic with n partitions and the given configs
+// (nil: the broker's defaults, so cleanup.policy=delete, which unlike compact
+// accepts keyless records) and waits until the transport lists it.
 func (e *env) newTopic(n int32, configs map[string]string) string {
 	e.t.Helper()
 	name := e.topic()
-	if configs == nil {
-		configs = map[string]string{"cleanup.policy": "compact"}
-	}
 	if err := e.tr.CreateTopic(e.ctx, transport.TopicSpec{Name: name, Partitions: n, Configs: configs}); err != nil {
 		e.FatalfAt("X5", "CreateTopic(%q, %d partitions): %v", name, n, err)
 	}
@@ -326,7 +324,7 @@ func (e *env) drain(f transport.Fetcher, from, until map[int32]int64) ([]transpo
 		b, err := f.Poll(e.ctx)
 		if err != nil {
 			if e.ctx.Err() != nil {
-				e.FatalfAt("X3", "fetch never reached the end offsets %v: positions stalled at %v (R4: positions must move past gaps and control records)", until, pos)
+				e.FatalfAt("R4", "fetch never reached the end offsets %v: positions stalled at %v (Batch.Next must move past gaps and control records, X3)", until, pos)
 			}
 			e.FatalfAt("X3", "Poll: %v", err)
 		}
@@ -345,6 +343,9 @@ func (e *env) drain(f transport.Fetcher, from, until map[int32]int64) ([]transpo
 	}
 	return recs, pos
 }
+
+// compacted returns the configs of a table topic.
+func compacted() map[string]string { return map[string]string{"cleanup.policy": "compact"} }
 
 // partitionIDs returns 0..n-1.
 func partitionIDs(n int32) []int32 {

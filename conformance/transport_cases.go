@@ -161,7 +161,10 @@ func offsetsNotDelayedByLongPoll(e *env) {
 	}
 	select {
 	case err := <-polled:
-		e.ErrorfAt("X3", "Poll with nothing to fetch and a %s max wait returned early: %v", e.tu.LongPoll, err)
+		// Allowed (a poll may return empty early), but then the window
+		// above may not have overlapped a long poll.
+		e.t.Logf("note: Poll with nothing to fetch and a %s max wait returned within %s (%v); the measurement may not have overlapped a long poll",
+			e.tu.LongPoll, time.Since(began).Round(time.Millisecond), err)
 	default:
 	}
 }
@@ -513,8 +516,11 @@ func emptyKeyRoundTrip(e *env) {
 
 func fetchPastCompactionHoles(e *env) {
 	c := e.h.(Compactor)
-	topic := e.newTopic(1, nil)
-	last := map[string]string{}
+	topic := e.newTopic(1, compacted())
+	// "keep" stays at offset 0, so the holes compaction leaves are inside
+	// the log, not only before its start.
+	e.produce(e.tr, topic, transport.Record{Key: []byte("keep"), Value: []byte("kept")})
+	last := map[string]string{"keep": "kept"}
 	for i := range 12 {
 		k := fmt.Sprintf("k%d", i%3)
 		v := fmt.Sprintf("v%d", i)
@@ -528,8 +534,8 @@ func fetchPastCompactionHoles(e *env) {
 	}
 	start := e.startOffsets(e.tr, topic, []int32{0})
 	end := e.endOffsets(e.tr, topic, []int32{0})
-	if end[0] != 13 {
-		e.ErrorfAt("X2", "end offset after compaction = %d, want 13 (compaction never moves the high watermark)", end[0])
+	if end[0] != 14 {
+		e.ErrorfAt("X2", "end offset after compaction = %d, want 14 (compaction never moves the high watermark)", end[0])
 	}
 	f := e.newFetcher(e.tr, topic, start, 100*time.Millisecond)
 	recs, next := e.drain(f, start, end)
