@@ -944,3 +944,30 @@ func TestClientOptions(t *testing.T) {
 		}
 	})
 }
+
+func TestFetcherStartsEmpty(t *testing.T) {
+	tr := newT(t, brokertest.Start(t))
+	topic := newTopic(t, tr, 2, nil)
+	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v"), Partition: 1})
+	f := newFetcher(t, tr, topic, map[int32]int64{}, transport.FetchOptions{MaxWait: 50 * time.Millisecond})
+	b, err := f.Poll(testCtx(t, 10*time.Second))
+	if err != nil || len(b.Records) != 0 {
+		t.Fatalf("Poll with no partitions: %v %v", b, err)
+	}
+	if err := f.Assign(map[int32]int64{1: 0}); err != nil {
+		t.Fatal(err)
+	}
+	got := pollUntil(t, f, 10*time.Second, reached(map[int32]int64{1: 1}))
+	if len(got.records) != 1 || got.records[0].Partition != 1 {
+		t.Fatalf("records %v", got.records)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Poll(testCtx(t, time.Second)); !errors.Is(err, transport.ErrClosed) {
+		t.Fatalf("Poll after Close: %v", err)
+	}
+	if err := f.Assign(map[int32]int64{0: 0}); !errors.Is(err, transport.ErrClosed) {
+		t.Fatalf("Assign after Close: %v", err)
+	}
+}

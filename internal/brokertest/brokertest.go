@@ -10,8 +10,10 @@
 // [Start] gives broker addresses and works in both modes. Tests that need to
 // steer the broker (inject errors, enable SASL, compact on demand) use
 // [StartCluster], which always runs kfake and skips, saying why, when
-// KTABLES_BROKERS is set. [FailNext], [Fail] and [DropConnections] inject
-// faults into a kfake cluster. [Topic] names a fresh topic per test.
+// KTABLES_BROKERS is set. [FailNext], [Fail] (kfake's Fault API) and
+// [DropConnections] (kfake's ControlKey) inject faults into a kfake
+// cluster. [Topic] names a fresh topic per test. [NewHarness] runs the
+// conformance suite over any adapter against the same broker.
 //
 // Quirks of kfake worth knowing (see SPEC §12): topic auto-creation is off;
 // it compacts more eagerly than Kafka (a compaction, triggered with

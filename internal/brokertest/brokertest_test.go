@@ -85,3 +85,27 @@ func TestStartUsesEnv(t *testing.T) {
 		t.Fatalf("Start with %s: %v", EnvBrokers, got)
 	}
 }
+
+func TestDropConnections(t *testing.T) {
+	c, addrs := StartCluster(t)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// kgo does not retry an EOF on the first request of a connection
+	// (kgo.ErrFirstReadEOF: it blames TLS or SASL), so warm it up first.
+	if err := cl.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	dropped := DropConnections(t, c, kmsg.Metadata, 1)
+	// kgo retries a request whose connection died: it still succeeds.
+	if err := cl.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if n := dropped(); n != 1 {
+		t.Fatalf("dropped %d connections, want 1", n)
+	}
+}
