@@ -11,14 +11,14 @@ import (
 // the only copy of the data: a grouped table keeps no flat map beside it.
 type groupIndex[V any] struct {
 	kc      KeyCodec
-	groups  *shardedMap[map[string]V]
+	groups  *shardedMap[*compactMap[V]]
 	members atomic.Int64
 }
 
 var _ store[int] = (*groupIndex[int])(nil)
 
 func newGroupIndex[V any](kc KeyCodec) *groupIndex[V] {
-	return &groupIndex[V]{kc: kc, groups: newShardedMap[map[string]V]()}
+	return &groupIndex[V]{kc: kc, groups: newShardedMap[*compactMap[V]]()}
 }
 
 func (x *groupIndex[V]) accept(key string) keyVerdict {
@@ -41,62 +41,72 @@ func (x *groupIndex[V]) get(key string) (V, bool) {
 }
 
 func (x *groupIndex[V]) member(group, member string) (v V, ok bool) {
-	x.groups.view(group, func(gs map[string]map[string]V) {
-		v, ok = gs[group][member]
+	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) {
+		if members, found := gs.get(h, group); found {
+			v, ok = members.get(hashKey(members.seed, member), member)
+		}
 	})
 	return v, ok
 }
 
 func (x *groupIndex[V]) set(key string, v V) {
 	g, m, _ := x.kc.Decode(key) // accepted by accept
-	x.groups.update(g, func(gs map[string]map[string]V) {
-		members, ok := gs[g]
+	x.groups.update(g, func(gs *compactMap[*compactMap[V]], h uint64) int {
+		members, ok := gs.get(h, g)
+		delta := 0
 		if !ok {
-			members = make(map[string]V, 1)
+			members = newCompactMap[V](gs.seed)
 			// The group name outlives the record it came from.
-			gs[strings.Clone(g)] = members
+			gs.set(h, strings.Clone(g), members)
+			delta = 1
 		}
-		before := len(members)
-		replace(members, m, v)
-		if len(members) != before {
+		if members.set(hashKey(members.seed, m), m, v) {
 			x.members.Add(1)
 		}
+		return delta
 	})
 }
 
 func (x *groupIndex[V]) remove(key string) (old V, ok bool) {
 	g, m, _ := x.kc.Decode(key)
-	x.groups.update(g, func(gs map[string]map[string]V) {
-		members := gs[g]
-		if old, ok = members[m]; !ok {
-			return
+	x.groups.update(g, func(gs *compactMap[*compactMap[V]], h uint64) int {
+		members, found := gs.get(h, g)
+		if !found {
+			return 0
 		}
-		delete(members, m)
+		if old, ok = members.remove(hashKey(members.seed, m), m); !ok {
+			return 0
+		}
 		x.members.Add(-1)
-		if len(members) == 0 {
-			delete(gs, g) // the last member leaves: the group is gone
+		if members.len() == 0 {
+			gs.remove(h, g) // the last member leaves: the group is gone
+			return -1
 		}
+		return 0
 	})
 	return old, ok
 }
 
 func (x *groupIndex[V]) len() int { return int(x.members.Load()) }
 
+// trim is a no-op: members live in many small maps with little spare room.
+func (x *groupIndex[V]) trim() {}
+
 func (x *groupIndex[V]) groupCount() int { return x.groups.len() }
 
 func (x *groupIndex[V]) hasGroup(group string) (ok bool) {
-	x.groups.view(group, func(gs map[string]map[string]V) { _, ok = gs[group] })
+	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) { _, ok = gs.get(h, group) })
 	return ok
 }
 
 // membersOf copies one group's members.
 func (x *groupIndex[V]) membersOf(group string) map[string]V {
 	var out map[string]V
-	x.groups.view(group, func(gs map[string]map[string]V) {
-		if members, ok := gs[group]; ok {
-			out = make(map[string]V, len(members))
-			for m, v := range members {
-				out[m] = v
+	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) {
+		if members, ok := gs.get(h, group); ok {
+			out = make(map[string]V, members.len())
+			for _, e := range members.entries {
+				out[e.key] = e.val
 			}
 		}
 	})
@@ -106,12 +116,12 @@ func (x *groupIndex[V]) membersOf(group string) map[string]V {
 // nested copies the whole index in one pass at one point in time.
 func (x *groupIndex[V]) nested() map[string]map[string]V {
 	var out map[string]map[string]V
-	x.groups.frozen(func(n int, each func(func(string, map[string]V))) {
+	x.groups.frozen(func(n int, each func(func(string, *compactMap[V]))) {
 		out = make(map[string]map[string]V, n)
-		each(func(g string, members map[string]V) {
-			cp := make(map[string]V, len(members))
-			for m, v := range members {
-				cp[m] = v
+		each(func(g string, members *compactMap[V]) {
+			cp := make(map[string]V, members.len())
+			for _, e := range members.entries {
+				cp[e.key] = e.val
 			}
 			out[g] = cp
 		})
@@ -121,7 +131,7 @@ func (x *groupIndex[V]) nested() map[string]map[string]V {
 
 func (x *groupIndex[V]) groupNames() []string {
 	names := make([]string, 0, x.groups.len())
-	x.groups.chunks(func(part []entry[map[string]V]) bool {
+	x.groups.chunks(func(part []entry[*compactMap[V]]) bool {
 		for _, e := range part {
 			names = append(names, e.key)
 		}
@@ -143,27 +153,15 @@ func (x *groupIndex[V]) snapshot() map[string]V {
 
 func (x *groupIndex[V]) chunks(fn func([]entry[V]) bool) {
 	var buf []entry[V]
-	x.groups.chunks(func(part []entry[map[string]V]) bool {
-		for _, e := range part {
-			buf = buf[:0]
-			for _, m := range x.memberEntries(e.key) {
-				buf = append(buf, entry[V]{x.flatKey(e.key, m.key), m.val})
-			}
-			if len(buf) > 0 && !fn(buf) {
-				return false
-			}
+	for _, g := range x.groupNames() {
+		buf = buf[:0]
+		for m, v := range x.membersOf(g) {
+			buf = append(buf, entry[V]{x.flatKey(g, m), v})
 		}
-		return true
-	})
-}
-
-func (x *groupIndex[V]) memberEntries(group string) []entry[V] {
-	members := x.membersOf(group)
-	out := make([]entry[V], 0, len(members))
-	for m, v := range members {
-		out = append(out, entry[V]{m, v})
+		if len(buf) > 0 && !fn(buf) {
+			return
+		}
 	}
-	return out
 }
 
 func (x *groupIndex[V]) flatKey(g, m string) string {

@@ -184,6 +184,7 @@ func (r *reader[V]) checkGate() {
 	}
 	r.gate = nil
 	t := r.t
+	t.store.trim()
 	d := time.Since(t.openedAt)
 	t.stats.catchUpNanos.Store(int64(d))
 	t.stats.atCatchUp.Store(t.stats.seen.Load())

@@ -20,6 +20,9 @@ type store[V any] interface {
 	len() int
 	// snapshot copies every entry at one point in time.
 	snapshot() map[string]V
+	// trim releases memory kept for growth; the reader calls it once
+	// catch-up is done, when bulk loading ends.
+	trim()
 	// chunks calls fn with copies of disjoint parts of the store, so that a
 	// caller can iterate without holding locks while user code runs.
 	chunks(fn func(part []entry[V]) bool)
@@ -40,9 +43,13 @@ type entry[V any] struct {
 
 // shardCount spreads readers over independent locks so parallel Gets scale
 // with cores; a power of two for a cheap modulo.
-const shardCount = 64
+const (
+	shardBits  = 6
+	shardCount = 1 << shardBits
+)
 
-// shardedMap is a map split into shards, each behind its own RWMutex.
+// shardedMap is a map split into shards, each a compactMap behind its own
+// RWMutex (ADR 4).
 type shardedMap[V any] struct {
 	seed   maphash.Seed
 	count  atomic.Int64
@@ -51,57 +58,62 @@ type shardedMap[V any] struct {
 
 type shard[V any] struct {
 	mu sync.RWMutex
-	m  map[string]V
-	_  [40]byte // keep neighbouring shards' locks off one cache line
+	m  *compactMap[V]
+	_  [48]byte // keep neighbouring shards' locks off one cache line
 }
 
 func newShardedMap[V any]() *shardedMap[V] {
 	s := &shardedMap[V]{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]V)
+		s.shards[i].m = newCompactMap[V](s.seed)
 	}
 	return s
 }
 
-func (s *shardedMap[V]) shardOf(key string) *shard[V] {
-	return &s.shards[maphash.String(s.seed, key)&(shardCount-1)]
+// shardOf hashes key once: the top bits choose the shard, the low 32 bits
+// the slot inside it, so the two never correlate.
+func (s *shardedMap[V]) shardOf(key string) (*shard[V], uint64) {
+	h := hashKey(s.seed, key)
+	return &s.shards[h>>(64-shardBits)], h
 }
 
 func (s *shardedMap[V]) accept(string) keyVerdict { return keyOK }
 
 func (s *shardedMap[V]) get(key string) (V, bool) {
-	sh := s.shardOf(key)
+	sh, h := s.shardOf(key)
 	sh.mu.RLock()
-	v, ok := sh.m[key]
+	v, ok := sh.m.get(h, key)
 	sh.mu.RUnlock()
 	return v, ok
 }
 
 func (s *shardedMap[V]) set(key string, v V) {
-	s.update(key, func(m map[string]V) { replace(m, key, v) })
-}
-
-// replace stores v under key and makes key the map's copy of the key. A Go
-// map keeps the first key string it was given; that string aliases the
-// record it came from, so keeping it would pin a stale record (and, on some
-// transports, its whole fetch buffer) for as long as the key lives.
-func replace[V any](m map[string]V, key string, v V) {
-	before := len(m)
-	m[key] = v
-	if len(m) == before {
-		delete(m, key)
-		m[key] = v
+	sh, h := s.shardOf(key)
+	sh.mu.Lock()
+	added := sh.m.set(h, key, v)
+	sh.mu.Unlock()
+	if added {
+		s.count.Add(1)
 	}
 }
 
-// update runs fn on key's shard under its write lock, keeping the count of
-// keys in step with what fn did.
-func (s *shardedMap[V]) update(key string, fn func(m map[string]V)) {
-	sh := s.shardOf(key)
+func (s *shardedMap[V]) remove(key string) (V, bool) {
+	sh, h := s.shardOf(key)
 	sh.mu.Lock()
-	before := len(sh.m)
-	fn(sh.m)
-	delta := len(sh.m) - before
+	old, ok := sh.m.remove(h, key)
+	sh.mu.Unlock()
+	if ok {
+		s.count.Add(-1)
+	}
+	return old, ok
+}
+
+// update runs fn on key's shard under its write lock; fn returns the change
+// in the number of keys it made.
+func (s *shardedMap[V]) update(key string, fn func(m *compactMap[V], h uint64) int) {
+	sh, h := s.shardOf(key)
+	sh.mu.Lock()
+	delta := fn(sh.m, h)
 	sh.mu.Unlock()
 	if delta != 0 {
 		s.count.Add(int64(delta))
@@ -109,23 +121,24 @@ func (s *shardedMap[V]) update(key string, fn func(m map[string]V)) {
 }
 
 // view runs fn on key's shard under its read lock.
-func (s *shardedMap[V]) view(key string, fn func(m map[string]V)) {
-	sh := s.shardOf(key)
+func (s *shardedMap[V]) view(key string, fn func(m *compactMap[V], h uint64)) {
+	sh, h := s.shardOf(key)
 	sh.mu.RLock()
-	fn(sh.m)
+	fn(sh.m, h)
 	sh.mu.RUnlock()
 }
 
-func (s *shardedMap[V]) remove(key string) (old V, ok bool) {
-	s.update(key, func(m map[string]V) {
-		if old, ok = m[key]; ok {
-			delete(m, key)
-		}
-	})
-	return old, ok
-}
-
 func (s *shardedMap[V]) len() int { return int(s.count.Load()) }
+
+// trim releases spare capacity after catch-up, one shard at a time.
+func (s *shardedMap[V]) trim() {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sh.m.trim()
+		sh.mu.Unlock()
+	}
+}
 
 func (s *shardedMap[V]) snapshot() map[string]V {
 	var out map[string]V
@@ -150,13 +163,14 @@ func (s *shardedMap[V]) frozen(fn func(n int, each func(func(string, V)))) {
 	}()
 	n := 0
 	for i := range s.shards {
-		n += len(s.shards[i].m)
+		n += s.shards[i].m.len()
 	}
 	fn(n, func(visit func(string, V)) {
 		for i := range s.shards {
-			for k, v := range s.shards[i].m {
+			s.shards[i].m.each(func(k string, v V) bool {
 				visit(k, v)
-			}
+				return true
+			})
 		}
 	})
 }
@@ -166,10 +180,7 @@ func (s *shardedMap[V]) chunks(fn func([]entry[V]) bool) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
-		buf = buf[:0]
-		for k, v := range sh.m {
-			buf = append(buf, entry[V]{k, v})
-		}
+		buf = append(buf[:0], sh.m.entries...)
 		sh.mu.RUnlock()
 		if len(buf) > 0 && !fn(buf) {
 			return

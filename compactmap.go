@@ -1,0 +1,189 @@
+package ktables
+
+import "hash/maphash"
+
+// compactMap is an open-addressing hash map from string keys to V, built for
+// memory per entry: entries live densely in one slice (a key and a value,
+// nothing else), and an index of uint32 positions points into it with
+// linear probing. A Go map spends about 100 bytes per entry at a million
+// string keys with slice values; this one spends the entry plus about 6
+// bytes of index (ADR 5).
+//
+// Callers pass each key's 64-bit hash (hashKey with the map's seed), so a
+// sharded owner hashes a key once for both the shard and the slot. The index
+// size need not be a power of two: slots come from the hash's low 32 bits by
+// multiply-shift, so the index grows by half, not double.
+//
+// It is not safe for concurrent use; shardedMap locks around it.
+type compactMap[V any] struct {
+	seed    maphash.Seed
+	index   []uint32 // 0: empty; else (position in entries + 1) << 8 | tag
+	entries []entry[V]
+}
+
+// An index slot packs a 24-bit entry position with an 8-bit tag taken from
+// the key's hash, so a probe skips 255 of 256 non-matching slots without
+// touching the entry or its key bytes (each a likely cache miss).
+const (
+	tagBits = 8
+	tagMask = 1<<tagBits - 1
+	// maxEntries bounds one map: 16.7M keys per shard, over a billion per
+	// table, far beyond reference data held in memory.
+	maxEntries = 1<<(32-tagBits) - 1
+)
+
+func tagOf(h uint64) uint32 { return uint32(h>>32) & tagMask }
+
+func slotOf(pos int, h uint64) uint32 { return uint32(pos+1)<<tagBits | tagOf(h) }
+
+func posOf(slot uint32) int { return int(slot>>tagBits) - 1 }
+
+// Growth happens above a load of 85%: linear probing stays short, and the
+// index averages about 6 bytes per entry.
+const (
+	maxLoadNum = 17
+	maxLoadDen = 20
+	minIndex   = 8
+)
+
+func newCompactMap[V any](seed maphash.Seed) *compactMap[V] {
+	return &compactMap[V]{seed: seed}
+}
+
+func hashKey(seed maphash.Seed, key string) uint64 { return maphash.String(seed, key) }
+
+func (m *compactMap[V]) len() int { return len(m.entries) }
+
+// home is the first slot to probe for hash h.
+func (m *compactMap[V]) home(h uint64) int {
+	return int((h & 0xffffffff) * uint64(len(m.index)) >> 32)
+}
+
+func (m *compactMap[V]) next(i int) int {
+	if i++; i == len(m.index) {
+		return 0
+	}
+	return i
+}
+
+// find returns the index slot holding key, or -1.
+func (m *compactMap[V]) find(h uint64, key string) int {
+	if len(m.index) == 0 {
+		return -1
+	}
+	tag := tagOf(h)
+	for i := m.home(h); ; i = m.next(i) {
+		s := m.index[i]
+		if s == 0 {
+			return -1
+		}
+		if s&tagMask == tag && m.entries[posOf(s)].key == key {
+			return i
+		}
+	}
+}
+
+func (m *compactMap[V]) get(h uint64, key string) (V, bool) {
+	if i := m.find(h, key); i >= 0 {
+		return m.entries[posOf(m.index[i])].val, true
+	}
+	var zero V
+	return zero, false
+}
+
+// set stores v under key and reports whether the key is new. The stored key
+// string is replaced too, so the map never pins the record an old key string
+// aliased (ADR 2).
+func (m *compactMap[V]) set(h uint64, key string, v V) bool {
+	if i := m.find(h, key); i >= 0 {
+		e := &m.entries[posOf(m.index[i])]
+		e.key, e.val = key, v
+		return false
+	}
+	if len(m.entries) >= maxEntries {
+		panic("ktables: more than 16.7M keys in one shard of a table")
+	}
+	if (len(m.entries)+1)*maxLoadDen > len(m.index)*maxLoadNum {
+		m.grow()
+	}
+	m.entries = append(m.entries, entry[V]{key: key, val: v})
+	m.place(h, len(m.entries)-1)
+	return true
+}
+
+// place puts entry position pos with hash h into the first free slot.
+func (m *compactMap[V]) place(h uint64, pos int) {
+	i := m.home(h)
+	for m.index[i] != 0 {
+		i = m.next(i)
+	}
+	m.index[i] = slotOf(pos, h)
+}
+
+func (m *compactMap[V]) grow() {
+	n := max(minIndex, len(m.index)+len(m.index)/2)
+	m.index = make([]uint32, n)
+	for p := range m.entries {
+		m.place(hashKey(m.seed, m.entries[p].key), p)
+	}
+}
+
+// trim releases spare capacity of the entries slice (after a bulk load).
+func (m *compactMap[V]) trim() {
+	if cap(m.entries)-len(m.entries) > 16 {
+		m.entries = append([]entry[V](nil), m.entries...)
+	}
+}
+
+// remove deletes key and returns its value. The last entry moves into the
+// hole so entries stay dense, and the index closes the gap by backward
+// shifting, so no tombstones accumulate.
+func (m *compactMap[V]) remove(h uint64, key string) (V, bool) {
+	i := m.find(h, key)
+	if i < 0 {
+		var zero V
+		return zero, false
+	}
+	pos := posOf(m.index[i])
+	old := m.entries[pos].val
+	m.deleteSlot(i)
+	last := len(m.entries) - 1
+	if pos != last {
+		moved := m.entries[last]
+		m.entries[pos] = moved
+		mh := hashKey(m.seed, moved.key)
+		m.index[m.find(mh, moved.key)] = slotOf(pos, mh)
+	}
+	var zero entry[V]
+	m.entries[last] = zero // release the key and value
+	m.entries = m.entries[:last]
+	if cap(m.entries) > 64 && len(m.entries) < cap(m.entries)/4 {
+		m.entries = append([]entry[V](nil), m.entries...)
+	}
+	return old, true
+}
+
+// deleteSlot empties index slot i and shifts later members of its probe
+// run back, so lookups never stop early at the hole.
+func (m *compactMap[V]) deleteSlot(i int) {
+	hole := i
+	for j := m.next(i); m.index[j] != 0; j = m.next(j) {
+		home := m.home(hashKey(m.seed, m.entries[posOf(m.index[j])].key))
+		// Move j back into the hole unless its home lies cyclically in
+		// (hole, j]: then it is already as close to home as it can be.
+		if (j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j) {
+			m.index[hole] = m.index[j]
+			hole = j
+		}
+	}
+	m.index[hole] = 0
+}
+
+// each visits every entry until fn returns false.
+func (m *compactMap[V]) each(fn func(key string, v V) bool) {
+	for _, e := range m.entries {
+		if !fn(e.key, e.val) {
+			return
+		}
+	}
+}

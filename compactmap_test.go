@@ -1,0 +1,72 @@
+package ktables
+
+import (
+	"hash/maphash"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// compactMap behaves like a Go map under any sequence of sets and removes,
+// including heavy deletion that exercises backward-shift and entry moves.
+func TestCompactMapMatchesGoMap(t *testing.T) {
+	for _, keys := range []int{1, 7, 100, 5000} {
+		rng := rand.New(rand.NewPCG(uint64(keys), 11))
+		m := newCompactMap[int](maphash.MakeSeed())
+		want := map[string]int{}
+		for op := range 40000 {
+			k := "k" + strconv.Itoa(rng.IntN(keys))
+			switch rng.IntN(3) {
+			case 0, 1:
+				_, existed := want[k]
+				if added := m.set(hashKey(m.seed, k), k, op); added == existed {
+					t.Fatalf("set(%q) added=%v, existed=%v", k, added, existed)
+				}
+				want[k] = op
+			case 2:
+				wv, wok := want[k]
+				v, ok := m.remove(hashKey(m.seed, k), k)
+				if ok != wok || v != wv {
+					t.Fatalf("remove(%q) = %v,%v want %v,%v", k, v, ok, wv, wok)
+				}
+				delete(want, k)
+			}
+			if op%997 == 0 {
+				checkSame(t, m, want)
+			}
+		}
+		checkSame(t, m, want)
+		for k := range want {
+			m.remove(hashKey(m.seed, k), k)
+		}
+		if m.len() != 0 {
+			t.Fatalf("len %d after removing all", m.len())
+		}
+	}
+}
+
+func checkSame(t *testing.T, m *compactMap[int], want map[string]int) {
+	t.Helper()
+	if m.len() != len(want) {
+		t.Fatalf("len %d want %d", m.len(), len(want))
+	}
+	for k, v := range want {
+		if got, ok := m.get(hashKey(m.seed, k), k); !ok || got != v {
+			t.Fatalf("get(%q) = %v,%v want %v", k, got, ok, v)
+		}
+	}
+	seen := 0
+	m.each(func(k string, v int) bool {
+		if want[k] != v {
+			t.Fatalf("each %q=%v want %v", k, v, want[k])
+		}
+		seen++
+		return true
+	})
+	if seen != len(want) {
+		t.Fatalf("each saw %d", seen)
+	}
+	if _, ok := m.get(hashKey(m.seed, "absent"), "absent"); ok {
+		t.Fatal("absent key found")
+	}
+}
