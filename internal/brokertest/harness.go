@@ -56,11 +56,26 @@ var (
 )
 
 // NewHarness returns a Harness whose transports come from open, called with
-// the broker's seed addresses.
+// the broker's seed addresses: KTABLES_BROKERS if set, else a new kfake
+// cluster closed when t finishes.
 func NewHarness(t testing.TB, open func(seeds []string) (transport.Transport, error)) *Harness {
 	t.Helper()
-	h := &Harness{
-		open: open,
+	if seeds := External(); len(seeds) > 0 {
+		return NewExternalHarness(seeds, open)
+	}
+	c, seeds := startKfake(t, kfake.NumBrokers(1))
+	h := NewExternalHarness(seeds, open)
+	h.c = c
+	return h
+}
+
+// NewExternalHarness returns a Harness over an already running cluster at
+// seeds, such as a container the integration tests started. Broker control
+// (compaction on demand, fault injection) is unavailable there.
+func NewExternalHarness(seeds []string, open func(seeds []string) (transport.Transport, error)) *Harness {
+	return &Harness{
+		seeds: seeds,
+		open:  open,
 		FaultCodes: map[conformance.FaultOp]*kerr.Error{
 			conformance.FaultFetch:      kerr.NotLeaderForPartition,
 			conformance.FaultProduce:    kerr.CorruptMessage,
@@ -68,12 +83,6 @@ func NewHarness(t testing.TB, open func(seeds []string) (transport.Transport, er
 		},
 		FatalCode: kerr.TopicAuthorizationFailed,
 	}
-	if seeds := External(); len(seeds) > 0 {
-		h.seeds = seeds
-		return h
-	}
-	h.c, h.seeds = startKfake(t, kfake.NumBrokers(1))
-	return h
 }
 
 // Seeds returns the broker addresses.

@@ -1,0 +1,31 @@
+package integration
+
+import (
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ktables/ktables/conformance"
+	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/transport"
+	franztransport "github.com/ktables/ktables/transport_franz"
+)
+
+// adapters lists every adapter, each opened the way its own conformance
+// test opens it (read committed, so the transaction cases hold).
+var adapters = map[string]func(seeds []string) (transport.Transport, error){
+	"franz": func(seeds []string) (transport.Transport, error) {
+		return franztransport.New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	},
+}
+
+// TestConformance runs the whole suite for every adapter against real
+// Kafka: the same cases kfake runs, minus broker control (compaction on
+// demand, fault injection), which skip by feature flag.
+func TestConformance(t *testing.T) {
+	for name, open := range adapters {
+		t.Run(name, func(t *testing.T) {
+			conformance.Run(t, brokertest.NewExternalHarness(brokers(t), open))
+		})
+	}
+}
