@@ -1,0 +1,158 @@
+package kafkagotransport
+
+import (
+	"context"
+	"errors"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ktables/ktables/transport"
+)
+
+// CreateTopic creates a topic; an existing one is an error matching
+// transport.ErrTopicExists. (X5)
+func (t *Transport) CreateTopic(ctx context.Context, spec transport.TopicSpec) error {
+	const op = "create topic"
+	if t.isClosed() {
+		return closedErr(op, spec.Name)
+	}
+	parts, rf := int(spec.Partitions), int(spec.ReplicationFactor)
+	if parts <= 0 {
+		parts = 1
+	}
+	if rf <= 0 {
+		rf = -1 // the broker's default.replication.factor
+	}
+	tc := kafka.TopicConfig{Topic: spec.Name, NumPartitions: parts, ReplicationFactor: rf}
+	for k, v := range spec.Configs {
+		tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+	}
+	rctx, cancel := t.reqCtx(ctx, 0)
+	defer cancel()
+	// On success kafka-go's Transport refreshes its metadata cache and
+	// waits until it lists the new topic.
+	resp, err := t.cl.CreateTopics(rctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{tc}})
+	if err == nil {
+		err = resp.Errors[spec.Name]
+	}
+	return wrap(ctx, op, spec.Name, err)
+}
+
+// CreatePartitions grows topic to total partitions. Asking for the current
+// count is not an error. (transport.PartitionAdder)
+func (t *Transport) CreatePartitions(ctx context.Context, topic string, total int32) error {
+	const op = "create partitions"
+	if t.isClosed() {
+		return closedErr(op, topic)
+	}
+	cur, err := t.Partitions(ctx, topic)
+	if err != nil {
+		return err
+	}
+	if int32(len(cur)) == total {
+		return nil
+	}
+	rctx, cancel := t.reqCtx(ctx, 0)
+	defer cancel()
+	resp, err := t.cl.CreatePartitions(rctx, &kafka.CreatePartitionsRequest{Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: total}}})
+	if err == nil {
+		err = resp.Errors[topic]
+	}
+	return wrap(ctx, op, topic, err)
+}
+
+// DescribeTopicConfig returns every config entry of topic with its source.
+// (transport.TopicConfigurer)
+func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]transport.ConfigEntry, error) {
+	const op = "describe topic config"
+	if t.isClosed() {
+		return nil, closedErr(op, topic)
+	}
+	rctx, cancel := t.reqCtx(ctx, 0)
+	defer cancel()
+	resp, err := t.cl.DescribeConfigs(rctx, &kafka.DescribeConfigsRequest{
+		Resources: []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}},
+	})
+	if err != nil {
+		return nil, wrap(ctx, op, topic, err)
+	}
+	for _, r := range resp.Resources {
+		if r.ResourceName != topic {
+			continue
+		}
+		if r.Error != nil {
+			return nil, wrap(ctx, op, topic, r.Error)
+		}
+		out := make([]transport.ConfigEntry, 0, len(r.ConfigEntries))
+		for _, c := range r.ConfigEntries {
+			out = append(out, transport.ConfigEntry{
+				Name:      c.ConfigName,
+				Value:     c.ConfigValue,
+				Source:    configSource(c.ConfigSource, c.IsDefault),
+				ReadOnly:  c.ReadOnly,
+				Sensitive: c.IsSensitive,
+			})
+		}
+		return out, nil
+	}
+	return nil, wrap(ctx, op, topic, kafka.UnknownTopicOrPartition)
+}
+
+// Kafka's DescribeConfigs config sources.
+const (
+	srcUnknown              = 0
+	srcDynamicTopic         = 1
+	srcDynamicBroker        = 2
+	srcDynamicDefaultBroker = 3
+	srcStaticBroker         = 4
+	srcDefault              = 5
+)
+
+func configSource(s int8, isDefault bool) transport.ConfigSource {
+	switch s {
+	case srcDynamicTopic:
+		return transport.SourceTopic
+	case srcDynamicBroker, srcDynamicDefaultBroker:
+		return transport.SourceBrokerDynamic
+	case srcStaticBroker:
+		return transport.SourceBrokerStatic
+	case srcDefault:
+		return transport.SourceDefault
+	case srcUnknown:
+		if isDefault { // DescribeConfigs v0 has only IsDefault
+			return transport.SourceDefault
+		}
+	}
+	return transport.SourceUnknown
+}
+
+// AlterTopicConfig sets the given keys with IncrementalAlterConfigs (Kafka
+// 2.3+), so every other explicit override of the topic stays.
+// (transport.TopicConfigurer)
+func (t *Transport) AlterTopicConfig(ctx context.Context, topic string, set map[string]string) error {
+	const op = "alter topic config"
+	if t.isClosed() {
+		return closedErr(op, topic)
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	res := kafka.IncrementalAlterConfigsRequestResource{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}
+	for k, v := range set {
+		res.Configs = append(res.Configs, kafka.IncrementalAlterConfigsRequestConfig{Name: k, Value: v, ConfigOperation: kafka.ConfigOperationSet})
+	}
+	rctx, cancel := t.reqCtx(ctx, 0)
+	defer cancel()
+	resp, err := t.cl.IncrementalAlterConfigs(rctx, &kafka.IncrementalAlterConfigsRequest{Resources: []kafka.IncrementalAlterConfigsRequestResource{res}})
+	if err == nil {
+		for _, r := range resp.Resources {
+			if r.ResourceName == topic && r.Error != nil {
+				err = r.Error
+			}
+		}
+		if len(resp.Resources) == 0 {
+			err = errors.New("empty IncrementalAlterConfigs response")
+		}
+	}
+	return wrap(ctx, op, topic, err)
+}

@@ -1,0 +1,454 @@
+package kafkagotransport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	metaAPI "github.com/segmentio/kafka-go/protocol/metadata"
+
+	"github.com/ktables/ktables/transport"
+)
+
+// Compile-time checks of the capabilities this adapter offers.
+var (
+	_ transport.Transport       = (*Transport)(nil)
+	_ transport.TopicConfigurer = (*Transport)(nil)
+	_ transport.PartitionAdder  = (*Transport)(nil)
+	_ transport.Fetcher         = (*fetcher)(nil)
+)
+
+// DefaultMaxWait is the fetch long poll used when FetchOptions.MaxWait is
+// zero: Kafka's fetch.max.wait.ms default.
+const DefaultMaxWait = 500 * time.Millisecond
+
+// Transport implements transport.Transport, transport.TopicConfigurer and
+// transport.PartitionAdder over kafka-go's kafka.Client and protocol
+// packages. It is safe for concurrent use. Build one with [New] or
+// [NewFromClient].
+type Transport struct {
+	cl    *kafka.Client
+	rt    kafka.RoundTripper // cl's transport (kafka.DefaultTransport when nil)
+	owned *kafka.Transport   // cl's transport when the adapter created it
+	tpl   *kafka.Transport   // settings for fresh metadata; nil: use cl's cache
+	cfg   config
+
+	mu       sync.Mutex
+	closed   bool
+	fetchers map[*fetcher]struct{}
+}
+
+// New builds a transport for the seed brokers. Connection settings (TLS,
+// SASL, client id, dial function, timeouts) come from [WithTransport] or
+// [WithDialer]; produce and fetch settings from the other options. The
+// transport owns the kafka.Transport it creates and closes its connections
+// on Close.
+func New(seeds []string, opts ...Option) (*Transport, error) {
+	if len(seeds) == 0 {
+		return nil, transport.NewError("new", "", transport.ErrInvalidConfig, errors.New("kafkagotransport: no seed brokers"))
+	}
+	cfg, err := buildConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	var tpl *kafka.Transport
+	switch {
+	case cfg.tpl != nil && cfg.dialer != nil:
+		return nil, transport.NewError("new", "", transport.ErrInvalidConfig, errors.New("kafkagotransport: WithTransport and WithDialer are exclusive"))
+	case cfg.tpl != nil:
+		tpl = cloneTransport(cfg.tpl)
+	case cfg.dialer != nil:
+		tpl = transportFromDialer(cfg.dialer)
+	default:
+		tpl = &kafka.Transport{}
+	}
+	own := cloneTransport(tpl)
+	cl := &kafka.Client{Addr: kafka.TCP(seeds...), Transport: own}
+	return newTransport(cl, own, tpl, cfg), nil
+}
+
+// NewFromClient builds a transport over the caller's client. The transport
+// never closes cl, nor changes it: requests go through cl and its
+// kafka.Transport (sharing its connections), and Close leaves them open.
+//
+// kafka-go's Transport answers metadata requests from a cache it refreshes
+// every MetadataTTL (6 s by default). Partitions needs fresh metadata (a
+// topic another process just created, partitions just added): when cl's
+// Transport is a *kafka.Transport (or nil, meaning kafka.DefaultTransport),
+// Partitions asks the cluster on a short-lived connection built with the
+// same settings; with another kafka.RoundTripper it reads cl's cache.
+//
+// WithTransport and WithDialer are rejected here: cl carries the connection
+// settings.
+func NewFromClient(cl *kafka.Client, opts ...Option) (*Transport, error) {
+	if cl == nil {
+		return nil, transport.NewError("new", "", transport.ErrInvalidConfig, errors.New("kafkagotransport: nil client"))
+	}
+	if cl.Addr == nil {
+		return nil, transport.NewError("new", "", transport.ErrInvalidConfig, errors.New("kafkagotransport: client without Addr"))
+	}
+	cfg, err := buildConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.tpl != nil || cfg.dialer != nil {
+		return nil, transport.NewError("new", "", transport.ErrInvalidConfig, errors.New("kafkagotransport: WithTransport/WithDialer do not apply to NewFromClient; configure the client's Transport"))
+	}
+	var tpl *kafka.Transport
+	switch rt := cl.Transport.(type) {
+	case nil:
+		if d, ok := kafka.DefaultTransport.(*kafka.Transport); ok {
+			tpl = cloneTransport(d)
+		}
+	case *kafka.Transport:
+		tpl = cloneTransport(rt)
+	}
+	return newTransport(cl, nil, tpl, cfg), nil
+}
+
+func buildConfig(opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return cfg, transport.NewError("new", "", transport.ErrInvalidConfig, err)
+		}
+	}
+	return cfg, nil
+}
+
+func newTransport(cl *kafka.Client, owned, tpl *kafka.Transport, cfg config) *Transport {
+	rt := cl.Transport
+	if rt == nil {
+		rt = kafka.DefaultTransport
+	}
+	if tpl != nil {
+		tpl.MetadataTopics = nil
+	}
+	return &Transport{cl: cl, rt: rt, owned: owned, tpl: tpl, cfg: cfg, fetchers: make(map[*fetcher]struct{})}
+}
+
+// As is an escape hatch to the native client, in the style of
+// database/sql's Conn.Raw: target may be a **kafka.Client (set to the client
+// all requests go through: the caller's own for NewFromClient). It reports
+// whether target was set. The client stays owned by the transport (or by
+// the caller); do not close its transport.
+func (t *Transport) As(target any) bool {
+	if p, ok := target.(**kafka.Client); ok {
+		*p = t.cl
+		return true
+	}
+	return false
+}
+
+// ReadCommitted reports whether fetch sessions read committed records only,
+// in which case EndOffsets lists last stable offsets.
+func (t *Transport) ReadCommitted() bool { return t.cfg.readCommitted }
+
+// Close closes every fetch session and, when the transport created its
+// kafka.Transport (New), that transport's connections and background
+// goroutines. A client given to NewFromClient stays open. Close is
+// idempotent.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	fs := make([]*fetcher, 0, len(t.fetchers))
+	for f := range t.fetchers {
+		fs = append(fs, f)
+	}
+	t.mu.Unlock()
+	for _, f := range fs {
+		_ = f.Close()
+	}
+	if t.owned != nil {
+		t.owned.CloseIdleConnections()
+	}
+	return nil
+}
+
+func (t *Transport) isClosed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
+
+// reqCtx bounds a request whose context has no deadline.
+func (t *Transport) reqCtx(ctx context.Context, extra time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, t.cfg.reqTimeout+extra)
+}
+
+// Partitions returns the partition ids of topic in ascending order, from
+// fresh metadata (see NewFromClient). (X1)
+func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, error) {
+	const op = "partitions"
+	if t.isClosed() {
+		return nil, closedErr(op, topic)
+	}
+	mt, err := t.freshTopic(ctx, topic)
+	if err != nil {
+		return nil, wrap(ctx, op, topic, err)
+	}
+	ps := make([]int32, 0, len(mt.Partitions))
+	for _, p := range mt.Partitions {
+		ps = append(ps, int32(p.ID))
+	}
+	slices.Sort(ps)
+	t.warm(ctx, topic, len(ps))
+	return ps, nil
+}
+
+// freshTopic asks the cluster for topic's metadata, bypassing the client's
+// cache: a short-lived kafka.Transport with the client's settings, whose
+// metadata covers topic only, answers one Metadata request and is closed.
+// Without settings to copy (a custom RoundTripper) it reads the cache.
+func (t *Transport) freshTopic(ctx context.Context, topic string) (*kafka.Topic, error) {
+	ctx, cancel := t.reqCtx(ctx, 0)
+	defer cancel()
+	cl := t.cl
+	if t.tpl != nil {
+		tmp := cloneTransport(t.tpl)
+		tmp.MetadataTopics = []string{topic}
+		tmp.MetadataTTL = time.Hour // one discovery is all this transport does
+		defer tmp.CloseIdleConnections()
+		cl = &kafka.Client{Addr: t.cl.Addr, Transport: tmp}
+	}
+	resp, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range resp.Topics {
+		mt := &resp.Topics[i]
+		if mt.Name != topic {
+			continue
+		}
+		if mt.Error != nil {
+			return nil, mt.Error
+		}
+		return mt, nil
+	}
+	return nil, kafka.UnknownTopicOrPartition
+}
+
+// cachedTopic reads topic from the client's metadata cache (no round trip
+// with a *kafka.Transport).
+func (t *Transport) cachedTopic(ctx context.Context, topic string) (*kafka.Topic, error) {
+	resp, err := t.cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range resp.Topics {
+		if mt := &resp.Topics[i]; mt.Name == topic {
+			if mt.Error != nil {
+				return nil, mt.Error
+			}
+			return mt, nil
+		}
+	}
+	return nil, kafka.UnknownTopicOrPartition
+}
+
+// warm makes the client's metadata cache catch up with fresh metadata
+// that listed topic with want partitions a moment ago, when the cache does
+// not know the topic yet (another process created it) or knows fewer
+// partitions (some were just added). kafka-go routes produce, fetch and
+// list-offsets requests from that cache, which its Transport refreshes only
+// every MetadataTTL (6 s by default) and offers no call to refresh.
+//
+// One request makes it refresh: a Metadata request that allows topic
+// auto-creation and names a topic the cache does not know is sent to the
+// cluster, after which the Transport refreshes its whole cache and waits
+// until it lists the topics that came back without error. The request
+// names topic (which exists) and refreshName, which is not a valid topic
+// name, so a broker with auto.create.topics.enable creates nothing: it
+// answers INVALID_TOPIC_EXCEPTION for it.
+func (t *Transport) warm(ctx context.Context, topic string, want int) {
+	if mt, err := t.cachedTopic(ctx, topic); err == nil && len(mt.Partitions) >= want {
+		return
+	}
+	ctx, cancel := t.reqCtx(ctx, 0)
+	defer cancel()
+	_, _ = t.rt.RoundTrip(ctx, t.cl.Addr, &metaAPI.Request{TopicNames: []string{topic, refreshName}, AllowAutoTopicCreation: true})
+}
+
+// refreshName is an invalid topic name (spaces and '!' are not allowed):
+// see warm.
+const refreshName = "ktables: refresh metadata!"
+
+// confirmUnknown classifies an unknown-topic error from the client's cache
+// or a broker: fatal when fresh metadata confirms the topic is gone,
+// otherwise retriable (the cache is stale, or metadata is still
+// propagating after a create), after warming the cache.
+func (t *Transport) confirmUnknown(ctx context.Context, op, topic string, native error) error {
+	_, err := t.freshTopic(ctx, topic)
+	switch {
+	case err == nil:
+		t.warm(ctx, topic, 0)
+		e := transport.NewError(op, topic, transport.ErrUnknownTopic, native)
+		e.Retriable = true
+		return e
+	case errors.Is(err, kafka.UnknownTopicOrPartition):
+		e := transport.NewError(op, topic, transport.ErrUnknownTopic, native)
+		e.Retriable = false
+		return e
+	default:
+		return wrap(ctx, op, topic, err)
+	}
+}
+
+func isUnknownTopic(err error) bool {
+	return errors.Is(err, kafka.UnknownTopicOrPartition) || errors.Is(err, kafka.UnknownTopicID) ||
+		errors.Is(err, errNoTopic)
+}
+
+// StartOffsets returns the log start offset of each partition. (X2)
+func (t *Transport) StartOffsets(ctx context.Context, topic string, partitions []int32) (map[int32]int64, error) {
+	return t.listOffsets(ctx, "start offsets", topic, partitions, kafka.FirstOffset, false)
+}
+
+// EndOffsets returns the high watermark of each partition, or the last
+// stable offset under WithReadCommitted. It is one ListOffsets round trip
+// per leader. kafka-go's Transport runs one request at a time per
+// connection and takes another connection (or dials one) when all are busy,
+// so an in-flight long-poll fetch never delays it. (X2, B4)
+func (t *Transport) EndOffsets(ctx context.Context, topic string, partitions []int32) (map[int32]int64, error) {
+	return t.listOffsets(ctx, "end offsets", topic, partitions, kafka.LastOffset, t.cfg.readCommitted)
+}
+
+func (t *Transport) listOffsets(ctx context.Context, op, topic string, partitions []int32, ts int64, committed bool) (map[int32]int64, error) {
+	if t.isClosed() {
+		return nil, closedErr(op, topic)
+	}
+	out, err := t.listOffsetsOnce(ctx, topic, partitions, ts, committed)
+	if err != nil && isUnknownTopic(err) && ctx.Err() == nil {
+		if err = t.confirmUnknown(ctx, op, topic, err); transport.IsRetriable(err) {
+			out, err = t.listOffsetsOnce(ctx, topic, partitions, ts, committed) // the cache is warm now
+		}
+	}
+	if err != nil {
+		return nil, wrap(ctx, op, topic, err)
+	}
+	return out, nil
+}
+
+func (t *Transport) listOffsetsOnce(ctx context.Context, topic string, partitions []int32, ts int64, committed bool) (map[int32]int64, error) {
+	out := make(map[int32]int64, len(partitions))
+	if len(partitions) == 0 {
+		return out, nil
+	}
+	reqs := make([]kafka.OffsetRequest, len(partitions))
+	for i, p := range partitions {
+		reqs[i] = kafka.OffsetRequest{Partition: int(p), Timestamp: ts}
+	}
+	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}}
+	if committed {
+		req.IsolationLevel = kafka.ReadCommitted
+	}
+	ctx, cancel := t.reqCtx(ctx, 0)
+	defer cancel()
+	resp, err := t.cl.ListOffsets(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	for _, po := range resp.Topics[topic] {
+		if po.Error != nil {
+			return nil, po.Error
+		}
+		if ts == kafka.FirstOffset {
+			out[int32(po.Partition)] = po.FirstOffset
+		} else {
+			out[int32(po.Partition)] = po.LastOffset
+		}
+	}
+	for _, p := range partitions {
+		if _, ok := out[p]; !ok {
+			return nil, fmt.Errorf("partition %d missing from ListOffsets response: %w", p, kafka.UnknownTopicOrPartition)
+		}
+	}
+	return out, nil
+}
+
+// Produce appends rec to rec.Partition of topic (kafka.Client.Produce with
+// an explicit partition: kafka-go's balancers never choose) and returns its
+// offset once acknowledged per WithRequiredAcks. A nil rec.Value is sent as
+// a null value (tombstone), an empty one as an empty value. Concurrent
+// calls run concurrently: kafka-go's Transport takes another connection
+// for a request when its connections are busy. (X4)
+//
+// When ctx is done first, Produce returns ctx's error; the record may still
+// be written, as with any Kafka producer.
+func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Record) (int64, error) {
+	const op = "produce"
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if t.isClosed() {
+		return 0, closedErr(op, topic)
+	}
+	kr := kafka.Record{
+		Time:  rec.Timestamp,
+		Key:   kafka.NewBytes(rec.Key),
+		Value: kafka.NewBytes(rec.Value), // nil stays nil: a null value
+	}
+	if len(rec.Headers) > 0 {
+		kr.Headers = make([]kafka.Header, len(rec.Headers))
+		for i, h := range rec.Headers {
+			kr.Headers[i] = kafka.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	rctx, cancel := t.reqCtx(ctx, 0)
+	defer cancel()
+	req := &kafka.ProduceRequest{
+		Topic:        topic,
+		Partition:    int(rec.Partition),
+		RequiredAcks: t.cfg.acks,
+		Compression:  t.cfg.compression,
+	}
+	resp, err := t.produceOnce(rctx, req, kr)
+	if errors.Is(err, errNoPartition) || errors.Is(err, errNoTopic) {
+		// kafka-go's metadata cache lags behind partitions just added (or
+		// a topic another process created): the request was not sent.
+		// Refresh the cache and send it once more.
+		t.warm(rctx, topic, int(rec.Partition)+1)
+		resp, err = t.produceOnce(rctx, req, kr)
+	}
+	if err == nil && resp == nil { // acks=none: no answer, no offset
+		return -1, nil
+	}
+	if err == nil {
+		err = resp.Error
+		if err == nil {
+			for _, rerr := range resp.RecordErrors {
+				err = fmt.Errorf("%w: %w", kafka.InvalidRecord, rerr)
+			}
+		}
+	}
+	if err != nil {
+		if isUnknownTopic(err) && ctx.Err() == nil {
+			return 0, t.confirmUnknown(ctx, op, topic, err)
+		}
+		return 0, wrap(ctx, op, topic, err)
+	}
+	return resp.BaseOffset, nil
+}
+
+func (t *Transport) produceOnce(ctx context.Context, req *kafka.ProduceRequest, kr kafka.Record) (*kafka.ProduceResponse, error) {
+	req.Records = kafka.NewRecordReader(kr) // a reader is consumed by a send
+	return t.cl.Produce(ctx, req)
+}
+
+
+
