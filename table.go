@@ -2,6 +2,7 @@ package ktables
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -170,10 +171,7 @@ func (t *Table[V]) start(ctx context.Context) error {
 
 	init, err := t.initialOffsets(octx)
 	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("ktables: open %q: %w", t.topic, ctx.Err())
-		}
-		return fmt.Errorf("ktables: open %q: %w", t.topic, err)
+		return t.openError(ctx, octx, err)
 	}
 	t.pos.Store(t.pos.Load().with(init.start))
 	t.stats.partitions.Store(int64(len(init.start)))
@@ -184,10 +182,7 @@ func (t *Table[V]) start(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return fmt.Errorf("ktables: open %q: start fetching: %w", t.topic, err)
+		return t.openError(ctx, octx, fmt.Errorf("start fetching: %w", err))
 	}
 
 	rctx, rcancel := context.WithCancel(context.Background())
@@ -216,6 +211,21 @@ func (t *Table[V]) start(ctx context.Context) error {
 		}
 		return nil
 	}
+}
+
+// openError explains why Open gave up: the caller's context, the catch-up
+// timeout, or the last transport error — keeping that error in the chain
+// even when a deadline ended the retries, since it says what was wrong.
+func (t *Table[V]) openError(ctx, octx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
+		return fmt.Errorf("ktables: open %q: %w (last error: %w)", t.topic, ctx.Err(), err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("ktables: open %q: %w", t.topic, ctx.Err())
+	case octx.Err() != nil:
+		return fmt.Errorf("ktables: open %q: not reachable within the catch-up timeout (%s): %w", t.topic, t.cfg.catchUpTimeout, err)
+	}
+	return fmt.Errorf("ktables: open %q: %w", t.topic, err)
 }
 
 type openOffsets struct {

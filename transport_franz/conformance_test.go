@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/ktables/ktables/conformance"
 	"github.com/ktables/ktables/internal/brokertest"
@@ -23,4 +24,13 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, brokertest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
 		return New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	}))
+}
+
+func TestReliability(t *testing.T) {
+	brokertest.RunReliability(t, brokertest.Adapter{
+		Open: func(seeds []string) (transport.Transport, error) { return New(seeds) },
+		OpenSCRAM: func(seeds []string, user, password string) (transport.Transport, error) {
+			return New(seeds, kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha256Mechanism()))
+		},
+	})
 }

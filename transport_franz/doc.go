@@ -50,6 +50,15 @@
 //     (tombstone), an empty one as an empty value, and both come back that
 //     way.
 //
+// # Produce latency
+//
+// New sets kgo.ProducerLinger(0) ahead of the caller's options: kgo lingers
+// 10 ms by default to fill batches, which a writer waiting for each ack
+// pays in full (measured: 10.8 ms per sequential write on kfake, 0.15 ms
+// without). Concurrent writes still batch while a request is in flight. Pass
+// kgo.ProducerLinger yourself to change it. A client given to NewFromClient
+// keeps its own setting.
+//
 // # Read committed
 //
 // With kgo.FetchIsolationLevel(kgo.ReadCommitted()) among the options,

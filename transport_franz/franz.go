@@ -80,7 +80,11 @@ func New(seeds []string, opts ...kgo.Opt) (*Transport, error) {
 	if len(seeds) == 0 {
 		return nil, transport.NewError("new", "", transport.ErrInvalidConfig, errors.New("franztransport: no seed brokers"))
 	}
-	base := append([]kgo.Opt{kgo.SeedBrokers(seeds...)}, opts...)
+	// kgo lingers 10 ms by default to fill batches; a table writer waits for
+	// each ack, so lingering only adds latency. Concurrent writes still
+	// batch while a request is in flight. The caller's options come after
+	// and win.
+	base := append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ProducerLinger(0)}, opts...)
 	sasl := newSASLWatch()
 	mainOpts := append(without(base, isGroupOpt), kgo.ConsumeTopics(), kgo.ConsumePartitions(nil),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.WithHooks(sasl))
