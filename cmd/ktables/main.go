@@ -1,0 +1,40 @@
+// Command ktables is the command line of ktables for Go: a demo of the
+// library against an embedded broker, an in-memory development broker, and
+// tools to read, watch, write and manage table topics on any Kafka cluster.
+//
+// Usage:
+//
+//	ktables demo [--brokers B] [--duration 10s] [--client franz|sarama|kafkago]
+//	ktables broker [--listen 127.0.0.1:9092] [--partitions N]
+//	ktables dump --brokers B --topic T [--grouped] [--format json|text] [--values utf8|base64]
+//	ktables get --brokers B --topic T KEY | --grouped GROUP MEMBER
+//	ktables watch --brokers B --topic T [--grouped] [--duration D]
+//	ktables set --brokers B --topic T KEY VALUE | --grouped GROUP MEMBER VALUE
+//	ktables delete --brokers B --topic T KEY | --grouped GROUP MEMBER
+//	ktables ensure-topic --brokers B --topic T [--partitions N] [--replication-factor R] [--config k=v]... [--on-mismatch MODE]
+//
+// Every command that talks to a cluster takes --client (franz, sarama or
+// kafkago), --timeout (bounding the whole command), TLS flags (--tls,
+// --tls-ca, --tls-cert, --tls-key) and SASL flags (--sasl-mechanism,
+// --sasl-user, --sasl-password). --brokers defaults to $KTABLES_BROKERS and
+// --sasl-password to $KTABLES_SASL_PASSWORD.
+//
+// Install it from a checkout (the module uses replace directives pointing at
+// the sibling modules of the repository):
+//
+//	go install ./cmd/ktables
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

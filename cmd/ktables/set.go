@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/ktables/ktables"
+	"github.com/ktables/ktables/transport"
+)
+
+func runSet(ctx context.Context, sio *stdio, args []string) error {
+	fs := newFlagSet(sio, "set", "KEY VALUE | --grouped GROUP MEMBER VALUE",
+		"Write a value and wait for the broker's acknowledgement. The topic is created,\n"+
+			"compacted, if it does not exist (use ensure-topic to choose partitions and configs).\n"+
+			"With --values base64, VALUE is base64 and its decoded bytes are written.")
+	var tf tableFlags
+	tf.register(fs, sio, true)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := tf.validate(); err != nil {
+		return err
+	}
+	if tf.grouped && len(pos) != 3 {
+		return usagef("set --grouped takes GROUP MEMBER VALUE, got %d arguments", len(pos))
+	}
+	if !tf.grouped && len(pos) != 2 {
+		return usagef("set takes KEY VALUE, got %d arguments", len(pos))
+	}
+	raw := pos[len(pos)-1]
+	value := []byte(raw)
+	if tf.values == "base64" {
+		if value, err = base64.StdEncoding.DecodeString(raw); err != nil {
+			return usagef("VALUE is not base64: %v", err)
+		}
+	}
+	return write(ctx, &tf, pos[:len(pos)-1], value)
+}
+
+func runDelete(ctx context.Context, sio *stdio, args []string) error {
+	fs := newFlagSet(sio, "delete", "KEY | --grouped GROUP MEMBER",
+		"Write a tombstone for a key and wait for the broker's acknowledgement.")
+	var tf tableFlags
+	tf.register(fs, sio, false)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := tf.validate(); err != nil {
+		return err
+	}
+	if tf.grouped && len(pos) != 2 {
+		return usagef("delete --grouped takes GROUP MEMBER, got %d arguments", len(pos))
+	}
+	if !tf.grouped && len(pos) != 1 {
+		return usagef("delete takes one KEY, got %d arguments", len(pos))
+	}
+	return write(ctx, &tf, pos, nil)
+}
+
+// write sets key (one element, or group and member) to value, or deletes it
+// when value is nil, and waits for the acknowledgement.
+func write(ctx context.Context, tf *tableFlags, key []string, value []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, tf.timeout)
+	defer cancel()
+	tr, err := tf.connect(ctx)
+	if err != nil {
+		return tf.explain(ctx, "connecting", err)
+	}
+	defer tr.Close()
+	what := keyName(key[0])
+	if len(key) == 2 {
+		what = memberName(key[0], key[1])
+	}
+	stage := fmt.Sprintf("writing %s to topic %q", what, tf.topic)
+	if err := writeKey(ctx, tr, tf.topic, key, value); err != nil {
+		return tf.explain(ctx, stage, err)
+	}
+	return nil
+}
+
+func writeKey(ctx context.Context, tr transport.Transport, topic string, key []string, value []byte) error {
+	if len(key) == 2 {
+		w, err := ktables.OpenGroupedWriter(ctx, tr, topic, ktables.Bytes())
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		if value == nil {
+			return w.Delete(ctx, key[0], key[1])
+		}
+		return w.Set(ctx, key[0], key[1], value)
+	}
+	w, err := ktables.OpenWriter(ctx, tr, topic, ktables.Bytes())
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if value == nil {
+		return w.Delete(ctx, key[0])
+	}
+	return w.Set(ctx, key[0], value)
+}

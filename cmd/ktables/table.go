@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ktables/ktables"
+	"github.com/ktables/ktables/transport"
+)
+
+// clientID is what the command calls itself to brokers.
+const clientID = "ktables-cli"
+
+// tableFlags are the flags of the commands that read or write one table.
+type tableFlags struct {
+	connFlags
+	topic   string
+	grouped bool
+	values  string
+}
+
+func (t *tableFlags) register(fs *flag.FlagSet, sio *stdio, withValues bool) {
+	t.connFlags.register(fs, sio)
+	fs.StringVar(&t.topic, "topic", "", "the table's topic (required)")
+	fs.BoolVar(&t.grouped, "grouped", false, "the topic holds a grouped table: keys are (group, member) pairs")
+	if withValues {
+		fs.StringVar(&t.values, "values", "utf8", "how values are shown: utf8 (a value that is not valid UTF-8 is an error) or base64")
+	}
+}
+
+func (t *tableFlags) validate() error {
+	if err := t.connFlags.validate(true); err != nil {
+		return err
+	}
+	if t.topic == "" {
+		return usagef("missing --topic")
+	}
+	if err := ktables.ValidateTopicName(t.topic); err != nil {
+		return usagef("--topic: %v", err)
+	}
+	if t.values != "" && t.values != "utf8" && t.values != "base64" {
+		return usagef("unknown --values %q (want utf8|base64)", t.values)
+	}
+	return nil
+}
+
+// showValue renders a value for output per --values; what names its key.
+func (t *tableFlags) showValue(what string, v []byte) (string, error) {
+	if t.values == "base64" {
+		return base64.StdEncoding.EncodeToString(v), nil
+	}
+	if !utf8.Valid(v) {
+		return "", fmt.Errorf("the value of %s is not valid UTF-8 (use --values base64)", what)
+	}
+	return string(v), nil
+}
+
+func keyName(key string) string { return fmt.Sprintf("key %q", key) }
+
+func memberName(group, member string) string {
+	return fmt.Sprintf("member %q of group %q", member, group)
+}
+
+// table is a flat or grouped table of raw values, opened by openTable.
+type table struct {
+	flat    *ktables.Table[[]byte]
+	grouped *ktables.GroupedTable[[]byte]
+}
+
+func (t *table) Close() error {
+	if t.grouped != nil {
+		return t.grouped.Close()
+	}
+	return t.flat.Close()
+}
+
+func (t *table) Stats() ktables.Stats {
+	if t.grouped != nil {
+		return t.grouped.Stats()
+	}
+	return t.flat.Stats()
+}
+
+func (t *table) Len() int {
+	if t.grouped != nil {
+		return t.grouped.MemberCount()
+	}
+	return t.flat.Len()
+}
+
+func (t *table) WaitCaughtUp(ctx context.Context) error {
+	if t.grouped != nil {
+		return t.grouped.WaitCaughtUp(ctx)
+	}
+	return t.flat.WaitCaughtUp(ctx)
+}
+
+// hooks are called on the table's reader goroutine for every set and every
+// delete of a present key, with the record key (composite for grouped
+// tables).
+type hooks struct {
+	onSet    func(key string, v []byte)
+	onDelete func(key string, old []byte)
+}
+
+// openTable opens the table named by the flags without creating its topic,
+// waits until it has caught up, and shows progress on stderr when stderr is
+// a terminal.
+func openTable(ctx context.Context, sio *stdio, tf *tableFlags, tr transport.Transport, h hooks) (*table, error) {
+	var seen atomic.Int64
+	opts := []ktables.Option{
+		ktables.WithoutEnsureTopic(),
+		ktables.WithCatchUpTimeout(tf.timeout),
+		ktables.OnSet(func(k string, v []byte) {
+			seen.Add(1)
+			if h.onSet != nil {
+				h.onSet(k, v)
+			}
+		}),
+		ktables.OnDelete(func(k string, v []byte) {
+			seen.Add(1)
+			if h.onDelete != nil {
+				h.onDelete(k, v)
+			}
+		}),
+	}
+	var stop func()
+	if isTerminal(sio.stderr) {
+		total, err := recordsToRead(ctx, tr, tf.topic)
+		if err != nil {
+			return nil, tf.explain(ctx, fmt.Sprintf("reading the offsets of topic %q", tf.topic), topicErr(tf.topic, err))
+		}
+		stop = showProgress(sio.stderr, tf.topic, total, seen.Load)
+	}
+	t, err := openRaw(ctx, tr, tf, opts)
+	if err == nil {
+		err = t.WaitCaughtUp(ctx)
+		if err != nil {
+			t.Close()
+		}
+	}
+	if stop != nil {
+		stop()
+	}
+	if err != nil {
+		return nil, tf.explain(ctx, fmt.Sprintf("opening topic %q", tf.topic), topicErr(tf.topic, err))
+	}
+	return t, nil
+}
+
+func openRaw(ctx context.Context, tr transport.Transport, tf *tableFlags, opts []ktables.Option) (*table, error) {
+	if tf.grouped {
+		g, err := ktables.OpenGrouped(ctx, tr, tf.topic, ktables.Bytes(), opts...)
+		if err != nil {
+			return nil, err
+		}
+		return &table{grouped: g}, nil
+	}
+	f, err := ktables.Open(ctx, tr, tf.topic, ktables.Bytes(), opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &table{flat: f}, nil
+}
+
+// topicErr says plainly that a topic does not exist.
+func topicErr(topic string, err error) error {
+	if errors.Is(err, transport.ErrUnknownTopic) {
+		return fmt.Errorf("topic %q does not exist: %w", topic, err)
+	}
+	return err
+}
+
+// recordsToRead sums end minus start offsets over the topic's partitions:
+// an upper bound of the records catch-up reads.
+func recordsToRead(ctx context.Context, tr transport.Transport, topic string) (int64, error) {
+	parts, err := tr.Partitions(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	start, err := tr.StartOffsets(ctx, topic, parts)
+	if err != nil {
+		return 0, err
+	}
+	end, err := tr.EndOffsets(ctx, topic, parts)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for p, e := range end {
+		total += max(0, e-start[p])
+	}
+	return total, nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progressDelay is how long catch-up runs before progress is shown.
+const progressDelay = 500 * time.Millisecond
+
+// showProgress prints a progress line on w every 250 ms once catch-up has
+// taken progressDelay; the returned func stops it and ends the line.
+func showProgress(w io.Writer, topic string, total int64, seen func() int64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		printed := false
+		line := func() {
+			n := seen()
+			el := time.Since(start).Seconds()
+			pct := 100.0
+			if total > 0 {
+				pct = min(100, 100*float64(n)/float64(total))
+			}
+			fmt.Fprintf(w, "\r\033[Kcatching up %s: %d records, %.0f records/s, %.0f%% of end offsets", topic, n, float64(n)/max(el, 0.001), pct)
+			printed = true
+		}
+		for {
+			select {
+			case <-done:
+				if printed {
+					fmt.Fprintf(w, "\r\033[Kcaught up %s: %d records in %s\n", topic, seen(), time.Since(start).Round(time.Millisecond))
+				}
+				return
+			case <-tick.C:
+				if time.Since(start) >= progressDelay {
+					line()
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
