@@ -35,7 +35,7 @@ func (t *Transport) CreateTopic(ctx context.Context, spec transport.TopicSpec) e
 	if err == nil {
 		err = resp.Errors[spec.Name]
 	}
-	return wrap(ctx, op, spec.Name, err)
+	return t.wrap(ctx, op, spec.Name, err)
 }
 
 // CreatePartitions grows topic to total partitions. Asking for the current
@@ -58,7 +58,7 @@ func (t *Transport) CreatePartitions(ctx context.Context, topic string, total in
 	if err == nil {
 		err = resp.Errors[topic]
 	}
-	return wrap(ctx, op, topic, err)
+	return t.wrap(ctx, op, topic, err)
 }
 
 // DescribeTopicConfig returns every config entry of topic with its source.
@@ -74,14 +74,14 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 		Resources: []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}},
 	})
 	if err != nil {
-		return nil, wrap(ctx, op, topic, err)
+		return nil, t.wrap(ctx, op, topic, err)
 	}
 	for _, r := range resp.Resources {
 		if r.ResourceName != topic {
 			continue
 		}
 		if r.Error != nil {
-			return nil, wrap(ctx, op, topic, r.Error)
+			return nil, t.wrap(ctx, op, topic, r.Error)
 		}
 		out := make([]transport.ConfigEntry, 0, len(r.ConfigEntries))
 		for _, c := range r.ConfigEntries {
@@ -95,7 +95,7 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 		}
 		return out, nil
 	}
-	return nil, wrap(ctx, op, topic, kafka.UnknownTopicOrPartition)
+	return nil, t.wrap(ctx, op, topic, kafka.UnknownTopicOrPartition)
 }
 
 // Kafka's DescribeConfigs config sources.
@@ -154,5 +154,5 @@ func (t *Transport) AlterTopicConfig(ctx context.Context, topic string, set map[
 			err = errors.New("empty IncrementalAlterConfigs response")
 		}
 	}
-	return wrap(ctx, op, topic, err)
+	return t.wrap(ctx, op, topic, err)
 }

@@ -217,7 +217,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		if _, done := errors.AsType[*transport.Error](firstErr); !done && isUnknownTopic(firstErr) {
 			firstErr = f.t.confirmUnknown(pctx, op, f.topic, firstErr)
 		} else {
-			firstErr = wrap(pctx, op, f.topic, firstErr)
+			firstErr = f.t.wrap(pctx, op, f.topic, firstErr)
 		}
 	}
 	delivered := len(batch.Records) > 0 || len(batch.Next) > 0
@@ -265,7 +265,7 @@ func (f *fetcher) requests(ctx context.Context, pos map[int32]int64) ([]*fetchAP
 		if isUnknownTopic(err) {
 			return nil, f.t.confirmUnknown(ctx, "fetch", f.topic, err)
 		}
-		return nil, wrap(ctx, "fetch", f.topic, err)
+		return nil, f.t.wrap(ctx, "fetch", f.topic, err)
 	}
 	leaders := make(map[int32]int, len(mt.Partitions))
 	for _, p := range mt.Partitions {
@@ -314,7 +314,7 @@ func (f *fetcher) requests(ctx context.Context, pos map[int32]int64) ([]*fetchAP
 // connections finish the long poll in the background): a busy partition on
 // one broker must not wait for idle ones on others.
 func (f *fetcher) send(ctx context.Context, reqs []*fetchAPI.Request) []fetchResult {
-	rctx, cancel := context.WithTimeout(ctx, f.maxWait+f.t.cfg.reqTimeout)
+	rctx, cancel := f.t.reqCtx(ctx, f.maxWait)
 	defer cancel()
 	one := func(req *fetchAPI.Request) fetchResult {
 		m, err := f.t.rt.RoundTrip(rctx, f.t.cl.Addr, req)

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/ktables/ktables/internal/brokertest"
 	"github.com/ktables/ktables/transport"
 )

@@ -36,6 +36,7 @@ type Transport struct {
 	rt    kafka.RoundTripper // cl's transport (kafka.DefaultTransport when nil)
 	owned *kafka.Transport   // cl's transport when the adapter created it
 	tpl   *kafka.Transport   // settings for fresh metadata; nil: use cl's cache
+	sasl  *saslWatch         // on the transports the adapter creates
 	cfg   config
 
 	mu       sync.Mutex
@@ -67,9 +68,15 @@ func New(seeds []string, opts ...Option) (*Transport, error) {
 	default:
 		tpl = &kafka.Transport{}
 	}
+	sw := newSASLWatch(tpl.SASL)
+	if sw != nil {
+		tpl.SASL = sw
+	}
 	own := cloneTransport(tpl)
 	cl := &kafka.Client{Addr: kafka.TCP(seeds...), Transport: own}
-	return newTransport(cl, own, tpl, cfg), nil
+	t := newTransport(cl, own, tpl, cfg)
+	t.sasl = sw
+	return t, nil
 }
 
 // NewFromClient builds a transport over the caller's client. The transport
@@ -108,7 +115,15 @@ func NewFromClient(cl *kafka.Client, opts ...Option) (*Transport, error) {
 	case *kafka.Transport:
 		tpl = cloneTransport(rt)
 	}
-	return newTransport(cl, nil, tpl, cfg), nil
+	t := newTransport(cl, nil, tpl, cfg)
+	if tpl != nil {
+		// Only the adapter's own short-lived metadata connections are
+		// watched; the caller's transport is not changed.
+		if t.sasl = newSASLWatch(tpl.SASL); t.sasl != nil {
+			tpl.SASL = t.sasl
+		}
+	}
+	return t, nil
 }
 
 func buildConfig(opts []Option) (config, error) {
@@ -183,13 +198,20 @@ func (t *Transport) isClosed() bool {
 	return t.closed
 }
 
-// reqCtx bounds a request whose context has no deadline.
+// reqCtx is the context of one request: cancelled when ctx ends, but
+// without ctx's deadline, bounded by the request timeout (plus extra)
+// instead. kafka-go's Transport sets a context's deadline on the connection
+// itself, and a connection that reaches it fails with an i/o timeout that
+// may be reported before ctx says it is done; detached, the request ends
+// with ctx's own error, and the connection finishes its request and stays
+// usable.
 func (t *Transport) reqCtx(ctx context.Context, extra time.Duration) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, t.cfg.reqTimeout+extra)
+	rctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), t.cfg.reqTimeout+extra, errRequestTimeout)
+	stop := context.AfterFunc(ctx, cancel)
+	return rctx, func() { stop(); cancel() }
 }
+
+var errRequestTimeout = errors.New("kafkagotransport: request timed out (WithRequestTimeout)")
 
 // Partitions returns the partition ids of topic in ascending order, from
 // fresh metadata (see NewFromClient). (X1)
@@ -199,8 +221,13 @@ func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, erro
 		return nil, closedErr(op, topic)
 	}
 	mt, err := t.freshTopic(ctx, topic)
+	if latest, blamed := t.sasl.broken(); err != nil && isNetworkErr(err) && latest && !blamed && ctx.Err() == nil {
+		// The broker closed the connection during SASL: once more, to
+		// tell rejected credentials from a network fault.
+		mt, err = t.freshTopic(ctx, topic)
+	}
 	if err != nil {
-		return nil, wrap(ctx, op, topic, err)
+		return nil, t.wrap(ctx, op, topic, err)
 	}
 	ps := make([]int32, 0, len(mt.Partitions))
 	for _, p := range mt.Partitions {
@@ -305,7 +332,7 @@ func (t *Transport) confirmUnknown(ctx context.Context, op, topic string, native
 		e.Retriable = false
 		return e
 	default:
-		return wrap(ctx, op, topic, err)
+		return t.wrap(ctx, op, topic, err)
 	}
 }
 
@@ -339,7 +366,7 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 		}
 	}
 	if err != nil {
-		return nil, wrap(ctx, op, topic, err)
+		return nil, t.wrap(ctx, op, topic, err)
 	}
 	return out, nil
 }
@@ -440,7 +467,7 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 		if isUnknownTopic(err) && ctx.Err() == nil {
 			return 0, t.confirmUnknown(ctx, op, topic, err)
 		}
-		return 0, wrap(ctx, op, topic, err)
+		return 0, t.wrap(ctx, op, topic, err)
 	}
 	return resp.BaseOffset, nil
 }
@@ -449,6 +476,3 @@ func (t *Transport) produceOnce(ctx context.Context, req *kafka.ProduceRequest, 
 	req.Records = kafka.NewRecordReader(kr) // a reader is consumed by a send
 	return t.cl.Produce(ctx, req)
 }
-
-
-
