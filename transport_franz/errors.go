@@ -3,11 +3,7 @@ package franztransport
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
-	"os"
 	"strings"
-	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -15,27 +11,10 @@ import (
 	"github.com/ktables/ktables/transport"
 )
 
-// wrap classifies a franz-go error for the core. It returns nil for nil,
-// ctx's own error when ctx is done (never wrapped away), and otherwise a
-// *transport.Error whose Err is the native error, so both
-// errors.Is(err, transport.ErrAuthorization) and errors.As(err, &*kerr.Error)
-// work.
+// wrap classifies a franz-go error for the core (see transport.Wrap): the
+// native error, usually a *kerr.Error, stays reachable with errors.As.
 func wrap(ctx context.Context, op, topic string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ctx != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
-	}
-	if _, ok := errors.AsType[*transport.Error](err); ok {
-		return err
-	}
-	kind, retriable := classify(err)
-	e := transport.NewError(op, topic, kind, err)
-	e.Retriable = retriable
-	return e
+	return transport.Wrap(ctx, op, topic, err, classify)
 }
 
 // classify maps a native error to a transport kind and a class.
@@ -62,43 +41,11 @@ func classify(err error) (kind error, retriable bool) {
 	return nil, true
 }
 
+// classifyKerr uses the protocol's code table shared by every adapter,
+// falling back to kerr's own retriable flag for codes it does not list.
 func classifyKerr(ke *kerr.Error) (error, bool) {
-	switch ke {
-	case kerr.TopicAuthorizationFailed, kerr.ClusterAuthorizationFailed,
-		kerr.GroupAuthorizationFailed, kerr.TransactionalIDAuthorizationFailed,
-		kerr.DelegationTokenAuthorizationFailed:
-		return transport.ErrAuthorization, false
-	case kerr.SaslAuthenticationFailed, kerr.IllegalSaslState,
-		kerr.UnsupportedSaslMechanism, kerr.DelegationTokenAuthDisabled:
-		return transport.ErrAuthentication, false
-	case kerr.UnknownTopicOrPartition, kerr.UnknownTopicID:
-		// Right after a create, real Kafka answers this briefly; the
-		// core decides whether to wait, we only report it.
-		return transport.ErrUnknownTopic, false
-	case kerr.NotLeaderForPartition, kerr.LeaderNotAvailable,
-		kerr.FencedLeaderEpoch, kerr.UnknownLeaderEpoch, kerr.NotController,
-		kerr.OffsetNotAvailable, kerr.ReplicaNotAvailable:
-		return transport.ErrNotLeader, true
-	case kerr.RequestTimedOut:
-		return transport.ErrTimeout, true
-	case kerr.TopicAlreadyExists:
-		return transport.ErrTopicExists, false
-	case kerr.InvalidConfig, kerr.InvalidPartitions, kerr.InvalidReplicationFactor,
-		kerr.InvalidReplicaAssignment, kerr.PolicyViolation:
-		return transport.ErrInvalidConfig, false
-	case kerr.MessageTooLarge, kerr.RecordListTooLarge:
-		return transport.ErrRecordTooLarge, false
-	case kerr.InvalidTopicException, kerr.InvalidRequest, kerr.InvalidRecord,
-		kerr.CorruptMessage, kerr.InvalidRequiredAcks, kerr.InvalidTimestamp:
-		if ke.Retriable {
-			return nil, true
-		}
-		return transport.ErrInvalidRequest, false
-	case kerr.UnsupportedVersion, kerr.UnsupportedForMessageFormat,
-		kerr.UnsupportedCompressionType:
-		return transport.ErrUnsupported, false
-	case kerr.NetworkException, kerr.BrokerNotAvailable:
-		return transport.ErrBrokerUnavailable, true
+	if kind, retriable, known := transport.KafkaCode(ke.Code); known {
+		return kind, retriable
 	}
 	return nil, ke.Retriable
 }
@@ -108,15 +55,7 @@ func isPartitionChoiceErr(err error) bool {
 }
 
 func isNetworkErr(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return true
-	}
-	if _, ok := errors.AsType[net.Error](err); ok {
-		return true
-	}
-	if _, ok := errors.AsType[*os.SyscallError](err); ok {
+	if transport.IsNetworkError(err) {
 		return true
 	}
 	if _, ok := errors.AsType[*kgo.ErrFirstReadEOF](err); ok {
