@@ -39,6 +39,10 @@ type Transport struct {
 	sasl  *saslWatch         // on the transports the adapter creates
 	cfg   config
 
+	ctx    context.Context // ends at Close: stops produce batches in flight
+	cancel context.CancelFunc
+	prod   producer
+
 	mu       sync.Mutex
 	closed   bool
 	fetchers map[*fetcher]struct{}
@@ -147,7 +151,9 @@ func newTransport(cl *kafka.Client, owned, tpl *kafka.Transport, cfg config) *Tr
 	if tpl != nil {
 		tpl.MetadataTopics = nil
 	}
-	return &Transport{cl: cl, rt: rt, owned: owned, tpl: tpl, cfg: cfg, fetchers: make(map[*fetcher]struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Transport{cl: cl, rt: rt, owned: owned, tpl: tpl, cfg: cfg, ctx: ctx, cancel: cancel,
+		fetchers: make(map[*fetcher]struct{})}
 }
 
 // As is an escape hatch to the native client, in the style of
@@ -186,6 +192,8 @@ func (t *Transport) Close() error {
 	for _, f := range fs {
 		_ = f.Close()
 	}
+	t.cancel()
+	t.prod.wg.Wait()
 	if t.owned != nil {
 		t.owned.CloseIdleConnections()
 	}
@@ -412,8 +420,9 @@ func (t *Transport) listOffsetsOnce(ctx context.Context, topic string, partition
 // an explicit partition: kafka-go's balancers never choose) and returns its
 // offset once acknowledged per WithRequiredAcks. A nil rec.Value is sent as
 // a null value (tombstone), an empty one as an empty value. Concurrent
-// calls run concurrently: kafka-go's Transport takes another connection
-// for a request when its connections are busy. (X4)
+// calls are batched per partition (see produce.go): at most one request
+// per partition is in flight, and records handed in meanwhile go together
+// in the next one. (X4)
 //
 // When ctx is done first, Produce returns ctx's error; the record may still
 // be written, as with any Kafka producer.
@@ -436,43 +445,23 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 			kr.Headers[i] = kafka.Header{Key: h.Key, Value: h.Value}
 		}
 	}
-	rctx, cancel := t.reqCtx(ctx, 0)
-	defer cancel()
-	req := &kafka.ProduceRequest{
-		Topic:        topic,
-		Partition:    int(rec.Partition),
-		RequiredAcks: t.cfg.acks,
-		Compression:  t.cfg.compression,
+	pr := &pendingRecord{ctx: ctx, rec: kr, done: make(chan produceResult, 1)}
+	pr.size = recordSize(&pr.rec)
+	t.enqueue(produceKey{topic, rec.Partition}, pr)
+	var res produceResult
+	select {
+	case res = <-pr.done:
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
-	resp, err := t.produceOnce(rctx, req, kr)
-	if errors.Is(err, errNoPartition) || errors.Is(err, errNoTopic) {
-		// kafka-go's metadata cache lags behind partitions just added (or
-		// a topic another process created): the request was not sent.
-		// Refresh the cache and send it once more.
-		t.warm(rctx, topic, int(rec.Partition)+1)
-		resp, err = t.produceOnce(rctx, req, kr)
-	}
-	if err == nil && resp == nil { // acks=none: no answer, no offset
-		return -1, nil
-	}
-	if err == nil {
-		err = resp.Error
-		if err == nil {
-			for _, rerr := range resp.RecordErrors {
-				err = fmt.Errorf("%w: %w", kafka.InvalidRecord, rerr)
-			}
+	if err := res.err; err != nil {
+		if t.isClosed() && errors.Is(err, context.Canceled) {
+			return 0, closedErr(op, topic)
 		}
-	}
-	if err != nil {
 		if isUnknownTopic(err) && ctx.Err() == nil {
 			return 0, t.confirmUnknown(ctx, op, topic, err)
 		}
 		return 0, t.wrap(ctx, op, topic, err)
 	}
-	return resp.BaseOffset, nil
-}
-
-func (t *Transport) produceOnce(ctx context.Context, req *kafka.ProduceRequest, kr kafka.Record) (*kafka.ProduceResponse, error) {
-	req.Records = kafka.NewRecordReader(kr) // a reader is consumed by a send
-	return t.cl.Produce(ctx, req)
+	return res.offset, nil
 }

@@ -1,0 +1,288 @@
+package kafkagotransport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ktables/ktables"
+	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/transport"
+)
+
+// TestNilVersusEmptyAcrossClients checks SPEC R1 over the wire in both
+// directions against another client (franz-go), and shows the kafka-go
+// quirk the adapter avoids: kafka.Reader turns an empty value into nil.
+func TestNilVersusEmptyAcrossClients(t *testing.T) {
+	seeds := brokertest.Start(t)
+	tr := newT(t, seeds)
+	topic := newTopic(t, tr, 1, nil)
+	ctx := testCtx(t, 20*time.Second)
+
+	// kafka-go adapter -> franz-go.
+	produce(t, tr, topic, transport.Record{Key: []byte("tomb"), Value: nil})
+	produce(t, tr, topic, transport.Record{Key: []byte("empty"), Value: []byte{}})
+	// franz-go -> kafka-go adapter.
+	kcl := kgoClient(t, seeds, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(0)}}))
+	if err := kcl.ProduceSync(ctx,
+		&kgo.Record{Key: []byte("tomb2"), Value: nil},
+		&kgo.Record{Key: []byte("empty2"), Value: []byte{}}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	var seen []*kgo.Record
+	for len(seen) < 4 && ctx.Err() == nil {
+		seen = append(seen, kcl.PollFetches(ctx).Records()...)
+	}
+	if len(seen) != 4 {
+		t.Fatalf("franz-go read %d records", len(seen))
+	}
+	for _, r := range seen[:2] {
+		if wantNil := string(r.Key) == "tomb"; (r.Value == nil) != wantNil {
+			t.Errorf("franz-go reads %s written by the adapter with value nil=%v", r.Key, r.Value == nil)
+		}
+	}
+
+	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	got := pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 4}))
+	for _, r := range got.records {
+		wantNil := string(r.Key) == "tomb" || string(r.Key) == "tomb2"
+		if (r.Value == nil) != wantNil || len(r.Value) != 0 {
+			t.Errorf("adapter reads %s with value %q nil=%v", r.Key, r.Value, r.Value == nil)
+		}
+	}
+
+	// The quirk: kafka.Reader delivers the empty value as nil.
+	rd := kafka.NewReader(kafka.ReaderConfig{Brokers: seeds, Topic: topic, Partition: 0, MaxWait: 100 * time.Millisecond})
+	defer rd.Close()
+	if err := rd.SetOffset(1); err != nil {
+		t.Fatal(err)
+	}
+	m, err := rd.ReadMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("kafka.Reader reads the empty value of %q as nil=%v (the adapter reads it as non-nil)", m.Key, m.Value == nil)
+}
+
+// TestConcurrentProducersPipelined checks X4: 64 concurrent Produce calls
+// run concurrently rather than one after another.
+func TestConcurrentProducersPipelined(t *testing.T) {
+	_, seeds := brokertest.StartCluster(t)
+	tr := newT(t, seeds)
+	topic := newTopic(t, tr, 1, nil)
+	ctx := testCtx(t, 30*time.Second)
+	// Warm up, and measure one produce.
+	for range 20 {
+		produce(t, tr, topic, transport.Record{Key: []byte("warm"), Value: []byte("v")})
+	}
+	const rounds = 20
+	start := time.Now()
+	for range rounds {
+		produce(t, tr, topic, transport.Record{Key: []byte("one"), Value: []byte("v")})
+	}
+	one := time.Since(start) / rounds
+
+	const workers = 64
+	burst := func() time.Duration {
+		var wg sync.WaitGroup
+		start := time.Now()
+		for w := range workers {
+			wg.Go(func() {
+				if _, err := tr.Produce(ctx, topic, transport.Record{Key: fmt.Appendf(nil, "w%d", w), Value: []byte("v")}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	first := burst() // kafka-go dials a connection per concurrent request
+	all := burst()
+	t.Logf("one produce %v; %d concurrent produces %v (%.1fx one; first burst, dialing, %v) on %d CPUs",
+		one, workers, all, float64(all)/float64(one), first, runtime.NumCPU())
+	if all > time.Duration(workers/2)*one && all > 50*time.Millisecond {
+		t.Fatalf("%d concurrent produces took %v, one takes %v: serialized?", workers, all, one)
+	}
+}
+
+// oracleTable writes random upserts and tombstones through a writer over
+// one transport while a table over another reads them; faults are injected
+// by the caller. It returns the last-write-wins oracle.
+func writeRandom(t *testing.T, w *ktables.Writer[[]byte], n int, oracle map[string][]byte, mu *sync.Mutex) {
+	t.Helper()
+	ctx := testCtx(t, 60*time.Second)
+	for i := range n {
+		key := fmt.Sprintf("k%03d", rand.IntN(200))
+		var err error
+		var val []byte
+		switch rand.IntN(5) {
+		case 0:
+			err = w.Delete(ctx, key)
+		case 1:
+			val = []byte{}
+			err = w.Set(ctx, key, val)
+		default:
+			val = fmt.Appendf(nil, "v%d", i)
+			err = w.Set(ctx, key, val)
+		}
+		if err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		mu.Lock()
+		if val == nil {
+			delete(oracle, key)
+		} else {
+			oracle[key] = val
+		}
+		mu.Unlock()
+	}
+}
+
+func equalOracle(t *testing.T, tbl *ktables.Table[[]byte], oracle map[string][]byte) {
+	t.Helper()
+	snap := tbl.Snapshot()
+	if len(snap) != len(oracle) {
+		t.Fatalf("table has %d keys, oracle %d", len(snap), len(oracle))
+	}
+	for k, v := range oracle {
+		got, ok := snap[k]
+		if !ok || string(got) != string(v) || (got == nil) != (v == nil) {
+			t.Fatalf("key %s: table %q (present %v), oracle %q", k, got, ok, v)
+		}
+	}
+}
+
+// TestConnectionCuts checks reliability over the wire: fetch connections cut
+// during catch-up and during live updates leave a table equal to a
+// last-write-wins oracle, caught up.
+func TestConnectionCuts(t *testing.T) {
+	for _, phase := range []string{"catch-up", "live"} {
+		t.Run(phase, func(t *testing.T) {
+			c, seeds := brokertest.StartCluster(t)
+			wtr := newT(t, seeds)
+			topic := newTopic(t, wtr, 3, map[string]string{"cleanup.policy": "compact"})
+			ctx := testCtx(t, 60*time.Second)
+			w, err := ktables.OpenWriter(ctx, wtr, topic, ktables.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			oracle := map[string][]byte{}
+			var mu sync.Mutex
+			writeRandom(t, w, 500, oracle, &mu)
+
+			rtr := newT(t, seeds)
+			if phase == "catch-up" {
+				dropped := brokertest.DropConnections(t, c, kmsg.Fetch, 5)
+				tbl, err := ktables.Open(ctx, rtr, topic, ktables.Bytes(), ktables.WithRetryBackoff(5*time.Millisecond, 50*time.Millisecond))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tbl.Close()
+				if tbl.Status() != ktables.StatusCaughtUp {
+					t.Fatalf("status %v after Open (%v)", tbl.Status(), tbl.Err())
+				}
+				t.Logf("dropped %d fetch connections during catch-up", dropped())
+				if dropped() == 0 {
+					t.Fatal("no connection was dropped")
+				}
+				equalOracle(t, tbl, oracle)
+				return
+			}
+			tbl, err := ktables.Open(ctx, rtr, topic, ktables.Bytes(), ktables.WithRetryBackoff(5*time.Millisecond, 50*time.Millisecond),
+				ktables.WithFetchMaxWait(100*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tbl.Close()
+			dropped := brokertest.DropConnections(t, c, kmsg.Fetch, 10)
+			writeRandom(t, w, 500, oracle, &mu)
+			bctx := testCtx(t, 30*time.Second)
+			for {
+				err := tbl.Barrier(bctx)
+				if err == nil {
+					break
+				}
+				if bctx.Err() != nil {
+					t.Fatalf("barrier: %v", err)
+				}
+			}
+			t.Logf("dropped %d fetch connections while live", dropped())
+			if tbl.Status() != ktables.StatusCaughtUp {
+				t.Fatalf("status %v (%v)", tbl.Status(), tbl.Err())
+			}
+			equalOracle(t, tbl, oracle)
+		})
+	}
+}
+
+// TestAuthorizationFailsTable: an authorization error on fetch fails a live
+// table with ErrAuthorization reachable, and the kafka.Error too.
+func TestAuthorizationFailsTable(t *testing.T) {
+	c, seeds := brokertest.StartCluster(t)
+	tr := newT(t, seeds)
+	topic := newTopic(t, tr, 1, nil)
+	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	ctx := testCtx(t, 20*time.Second)
+	tbl, err := ktables.Open(ctx, tr, topic, ktables.Bytes(), ktables.WithFetchMaxWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Close()
+	brokertest.FailNext(t, c, kmsg.Fetch, topic, -1, kerr.TopicAuthorizationFailed)
+	for tbl.Status() != ktables.StatusFailed {
+		if ctx.Err() != nil {
+			t.Fatalf("table not failed: %v", tbl.Status())
+		}
+		runtime.Gosched()
+		time.Sleep(5 * time.Millisecond) // polling a status, not synchronizing
+	}
+	err = tbl.Err()
+	var ke kafka.Error
+	if !errors.Is(err, transport.ErrAuthorization) || !errors.As(err, &ke) || ke != kafka.TopicAuthorizationFailed {
+		t.Fatalf("table error %v", err)
+	}
+	if got, _ := tbl.Get("k"); string(got) != "v" {
+		t.Fatalf("frozen contents lost: %q", got)
+	}
+}
+
+// TestUnreachableBrokers: every call honours its context against an
+// address where nothing listens or answers.
+func TestUnreachableBrokers(t *testing.T) {
+	// A blackhole address (TEST-NET-1, never routed) and a closed port.
+	for _, seed := range []string{"192.0.2.1:9092", "127.0.0.1:1"} {
+		tr := newT(t, []string{seed}, WithDialer(&kafka.Dialer{Timeout: 10 * time.Second}))
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		start := time.Now()
+		_, err := tr.Partitions(ctx, "t")
+		cancel()
+		d := time.Since(start)
+		if err == nil || d > 2*time.Second {
+			t.Fatalf("%s: Partitions after %v: %v", seed, d, err)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) && !transport.IsRetriable(err) {
+			t.Fatalf("%s: %v is neither the deadline nor retriable", seed, err)
+		}
+		octx, ocancel := context.WithTimeout(context.Background(), time.Second)
+		start = time.Now()
+		_, err = ktables.Open(octx, tr, "t", ktables.Bytes())
+		ocancel()
+		if err == nil || time.Since(start) > 3*time.Second {
+			t.Fatalf("%s: Open after %v: %v", seed, time.Since(start), err)
+		}
+		t.Logf("%s: Partitions failed after %v, Open after %v: %v", seed, d, time.Since(start), err)
+	}
+}
