@@ -222,7 +222,12 @@ func (t *Transport) reqCtx(ctx context.Context, extra time.Duration) (context.Co
 var errRequestTimeout = errors.New("kafkagotransport: request timed out (WithRequestTimeout)")
 
 // Partitions returns the partition ids of topic in ascending order, from
-// fresh metadata (see NewFromClient). (X1)
+// fresh metadata: kafka-go's Transport answers Metadata requests from its
+// cache, which lags up to MetadataTTL behind a topic another process
+// created or partitions just added. When the cache knows fewer partitions
+// than the cluster, Partitions also makes it refresh, so that produce and
+// fetch requests can be routed to them at once (see NewFromClient for a
+// client with a custom RoundTripper). (X1)
 func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, error) {
 	const op = "partitions"
 	if t.isClosed() {
