@@ -338,10 +338,15 @@ func (f *fetcher) send(ctx context.Context, reqs []*fetchAPI.Request) []fetchRes
 		go func() { ch <- one(req) }()
 	}
 	out := make([]fetchResult, 0, len(reqs))
+	abandoned := false
 	for range reqs {
 		r := <-ch
+		if abandoned && r.err != nil && rctx.Err() != nil && ctx.Err() == nil {
+			continue // cut short by cancel below, not a fault
+		}
 		out = append(out, r)
-		if r.resp != nil && hasRecords(r.resp) {
+		if r.resp != nil && hasRecords(r.resp) && !abandoned {
+			abandoned = true
 			cancel()
 		}
 	}

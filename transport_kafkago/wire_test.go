@@ -12,6 +12,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -284,5 +285,37 @@ func TestUnreachableBrokers(t *testing.T) {
 			t.Fatalf("%s: Open after %v: %v", seed, time.Since(start), err)
 		}
 		t.Logf("%s: Partitions failed after %v, Open after %v: %v", seed, d, time.Since(start), err)
+	}
+}
+
+// TestSeveralLeaders: partitions led by different brokers are fetched with
+// one request per leader, and a busy partition is not held up by idle
+// ones.
+func TestSeveralLeaders(t *testing.T) {
+	_, seeds := brokertest.StartCluster(t, kfake.NumBrokers(3))
+	tr := newT(t, seeds)
+	topic := newTopic(t, tr, 6, nil)
+	for p := range int32(6) {
+		produce(t, tr, topic, transport.Record{Key: fmt.Appendf(nil, "k%d", p), Value: []byte("v"), Partition: p})
+	}
+	from := map[int32]int64{0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0}
+	f := newFetcher(t, tr, topic, from, transport.FetchOptions{MaxWait: 5 * time.Second})
+	want := map[int32]int64{0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1}
+	got := pollUntil(t, f, 20*time.Second, reached(want))
+	if len(got.records) != 6 {
+		t.Fatalf("%d records", len(got.records))
+	}
+	// Live: one new record on one partition arrives well before the 5 s
+	// long polls of the other leaders end.
+	done := make(chan *collected, 1)
+	go func() { done <- pollUntil(t, f, 20*time.Second, reached(map[int32]int64{4: 2})) }()
+	start := time.Now()
+	produce(t, tr, topic, transport.Record{Key: []byte("live"), Value: []byte("v"), Partition: 4})
+	c := <-done
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("a record on one leader took %v to arrive while others long-polled", d)
+	}
+	if len(c.records) != 1 || c.records[0].Partition != 4 {
+		t.Fatalf("records %v", c.records)
 	}
 }
