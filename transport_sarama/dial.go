@@ -1,0 +1,205 @@
+package saramatransport
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/IBM/sarama"
+)
+
+// netDialer is what sarama's Config.Net.Proxy.Dialer holds
+// (golang.org/x/net/proxy.Dialer).
+type netDialer interface {
+	Dial(network, addr string) (net.Conn, error)
+}
+
+// dialer is the dialer of every connection the transport opens. sarama
+// calls it through Config.Net.Proxy, which is its only hook to the raw
+// connection. It does three things sarama cannot:
+//
+//   - It dials under a context, and Close closes every connection it made.
+//     sarama holds a broker's lock for the whole round trip of a request, so
+//     Broker.Close waits behind an in-flight long-poll fetch; closing the
+//     socket underneath ends that fetch at once. This is how a fetch
+//     session's Close (and a client's) is prompt and leaks nothing.
+//   - It keeps the caller's dialing: the caller's proxy dialer when
+//     Net.Proxy is enabled, else a net.Dialer with the caller's DialTimeout,
+//     KeepAlive and LocalAddr. TLS is layered on top by sarama as usual.
+//   - It lets a saslWatch see SASL exchanges (see saslWatch).
+type dialer struct {
+	base  netDialer   // the caller's proxy dialer, or nil
+	net   *net.Dialer // used when base is nil
+	sasl  *saslWatch  // nil: not watched
+	ctx   context.Context
+	stop  context.CancelFunc
+	mu    sync.Mutex
+	conns map[*watchedConn]struct{}
+	done  bool
+}
+
+func newDialer(cfg *sarama.Config, w *saslWatch) *dialer {
+	d := &dialer{conns: make(map[*watchedConn]struct{})}
+	if cfg.Net.Proxy.Enable && cfg.Net.Proxy.Dialer != nil {
+		if pd, ok := cfg.Net.Proxy.Dialer.(*dialer); ok {
+			// A config we already instrumented (NewFromClient over a
+			// client built by this package): dial as it did.
+			d.base, d.net = pd.base, pd.net
+		} else {
+			d.base = cfg.Net.Proxy.Dialer
+		}
+	} else {
+		d.net = &net.Dialer{Timeout: cfg.Net.DialTimeout, KeepAlive: cfg.Net.KeepAlive, LocalAddr: cfg.Net.LocalAddr}
+	}
+	if cfg.Net.SASL.Enable && !cfg.Net.TLS.Enable {
+		// SASL exchanges can only be recognized in plaintext.
+		d.sasl = w
+	}
+	d.ctx, d.stop = context.WithCancel(context.Background())
+	return d
+}
+
+// install makes cfg dial through d.
+func (d *dialer) install(cfg *sarama.Config) {
+	cfg.Net.Proxy.Enable = true
+	cfg.Net.Proxy.Dialer = d
+}
+
+// Dial implements golang.org/x/net/proxy.Dialer.
+func (d *dialer) Dial(network, addr string) (net.Conn, error) {
+	var (
+		c   net.Conn
+		err error
+	)
+	if d.base != nil {
+		c, err = d.base.Dial(network, addr)
+	} else {
+		c, err = d.net.DialContext(d.ctx, network, addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	wc := &watchedConn{Conn: c, d: d}
+	d.mu.Lock()
+	if d.done {
+		d.mu.Unlock()
+		_ = c.Close()
+		return nil, net.ErrClosed
+	}
+	d.conns[wc] = struct{}{}
+	d.mu.Unlock()
+	return wc, nil
+}
+
+// Close closes every connection d made and fails later dials.
+func (d *dialer) Close() {
+	d.stop()
+	d.mu.Lock()
+	d.done = true
+	conns := d.conns
+	d.conns = nil
+	d.mu.Unlock()
+	for c := range conns {
+		_ = c.Conn.Close()
+	}
+}
+
+// closeConns closes the connections d made so far, leaving d usable.
+func (d *dialer) closeConns() {
+	d.mu.Lock()
+	conns := d.conns
+	d.conns = make(map[*watchedConn]struct{})
+	d.mu.Unlock()
+	for c := range conns {
+		_ = c.Conn.Close()
+	}
+}
+
+func (d *dialer) forget(c *watchedConn) {
+	d.mu.Lock()
+	delete(d.conns, c)
+	d.mu.Unlock()
+}
+
+// Kafka API keys the watch looks at.
+const (
+	apiKeySASLHandshake    = 17
+	apiKeyApiVersions      = 18
+	apiKeySASLAuthenticate = 36
+)
+
+// watchedConn is a connection made by a dialer.
+type watchedConn struct {
+	net.Conn
+	d       *dialer
+	lastKey atomic.Int32 // API key of the last request written (plaintext SASL only)
+	authed  atomic.Bool  // a non-SASL request was answered
+	once    sync.Once
+}
+
+func (c *watchedConn) Write(p []byte) (int, error) {
+	// sarama writes each request with one Write: size, API key, version...
+	if c.d.sasl != nil && !c.authed.Load() && len(p) >= 6 {
+		c.lastKey.Store(int32(binary.BigEndian.Uint16(p[4:6])))
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *watchedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if w := c.d.sasl; w != nil && !c.authed.Load() {
+		switch key := c.lastKey.Load(); {
+		case err != nil && (key == apiKeySASLHandshake || key == apiKeySASLAuthenticate):
+			c.once.Do(w.failed)
+		case err == nil && n > 0 && key != apiKeySASLHandshake && key != apiKeySASLAuthenticate && key != apiKeyApiVersions:
+			c.authed.Store(true)
+			w.succeeded()
+		}
+	}
+	return n, err
+}
+
+func (c *watchedConn) Close() error {
+	c.d.forget(c)
+	return c.Conn.Close()
+}
+
+// saslWatch makes rejected SASL credentials fail clearly.
+//
+// A broker that rejects credentials with SASL_AUTHENTICATION_FAILED (Kafka
+// 1.0+) makes sarama fail with sarama.ErrSASLAuthenticationFailed, which
+// maps to transport.ErrAuthentication directly. Some brokers instead close
+// the connection in the middle of the SASL exchange: Kafka before 1.0, and
+// kfake. sarama then sees io.EOF, takes the broker for unreachable and
+// ends with sarama.ErrOutOfBrokers, so a wrong password would look like a
+// network fault that the core retries forever.
+//
+// The transport's dialers watch the requests written on each plaintext
+// connection: when connections keep dying right after a SASL request
+// (twice in a row, with no authenticated connection since), network
+// failures are reported as transport.ErrAuthentication instead.
+type saslWatch struct {
+	fails atomic.Int32
+}
+
+// saslFailThreshold is how many connections in a row must die during SASL
+// before the credentials are blamed.
+const saslFailThreshold = 2
+
+func (w *saslWatch) failed()    { w.fails.Add(1) }
+func (w *saslWatch) succeeded() { w.fails.Store(0) }
+
+// rejected reports whether the credentials look rejected.
+func (w *saslWatch) rejected() bool { return w != nil && w.fails.Load() >= saslFailThreshold }
+
+// errSASLClosed is the native error of a transport.ErrAuthentication
+// reported by a saslWatch.
+type errSASLClosed struct{ err error }
+
+func (e *errSASLClosed) Error() string {
+	return "SASL authentication failed: the broker closed the connection during authentication (are the credentials or mechanism wrong?): " + e.err.Error()
+}
+
+func (e *errSASLClosed) Unwrap() error { return e.err }
