@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl/scram"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -121,112 +121,20 @@ func TestConcurrentProducersPipelined(t *testing.T) {
 // oracleTable writes random upserts and tombstones through a writer over
 // one transport while a table over another reads them; faults are injected
 // by the caller. It returns the last-write-wins oracle.
-func writeRandom(t *testing.T, w *ktables.Writer[[]byte], n int, oracle map[string][]byte, mu *sync.Mutex) {
-	t.Helper()
-	ctx := testCtx(t, 60*time.Second)
-	for i := range n {
-		key := fmt.Sprintf("k%03d", rand.IntN(200))
-		var err error
-		var val []byte
-		switch rand.IntN(5) {
-		case 0:
-			err = w.Delete(ctx, key)
-		case 1:
-			val = []byte{}
-			err = w.Set(ctx, key, val)
-		default:
-			val = fmt.Appendf(nil, "v%d", i)
-			err = w.Set(ctx, key, val)
-		}
-		if err != nil {
-			t.Fatalf("write %d: %v", i, err)
-		}
-		mu.Lock()
-		if val == nil {
-			delete(oracle, key)
-		} else {
-			oracle[key] = val
-		}
-		mu.Unlock()
-	}
-}
-
-func equalOracle(t *testing.T, tbl *ktables.Table[[]byte], oracle map[string][]byte) {
-	t.Helper()
-	snap := tbl.Snapshot()
-	if len(snap) != len(oracle) {
-		t.Fatalf("table has %d keys, oracle %d", len(snap), len(oracle))
-	}
-	for k, v := range oracle {
-		got, ok := snap[k]
-		if !ok || string(got) != string(v) || (got == nil) != (v == nil) {
-			t.Fatalf("key %s: table %q (present %v), oracle %q", k, got, ok, v)
-		}
-	}
-}
-
-// TestConnectionCuts checks reliability over the wire: fetch connections cut
-// during catch-up and during live updates leave a table equal to a
-// last-write-wins oracle, caught up.
-func TestConnectionCuts(t *testing.T) {
-	for _, phase := range []string{"catch-up", "live"} {
-		t.Run(phase, func(t *testing.T) {
-			c, seeds := brokertest.StartCluster(t)
-			wtr := newT(t, seeds)
-			topic := newTopic(t, wtr, 3, map[string]string{"cleanup.policy": "compact"})
-			ctx := testCtx(t, 60*time.Second)
-			w, err := ktables.OpenWriter(ctx, wtr, topic, ktables.Bytes())
+// TestReliability runs the shared reliability checks over the wire:
+// connection cuts during catch-up and live reading, an authorization error,
+// wrong SASL credentials, unreachable brokers, a deleted topic.
+func TestReliability(t *testing.T) {
+	brokertest.RunReliability(t, brokertest.Adapter{
+		Open: func(seeds []string) (transport.Transport, error) { return New(seeds) },
+		OpenSCRAM: func(seeds []string, user, password string) (transport.Transport, error) {
+			mech, err := scram.Mechanism(scram.SHA256, user, password)
 			if err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
-			defer w.Close()
-			oracle := map[string][]byte{}
-			var mu sync.Mutex
-			writeRandom(t, w, 500, oracle, &mu)
-
-			rtr := newT(t, seeds)
-			if phase == "catch-up" {
-				dropped := brokertest.DropConnections(t, c, kmsg.Fetch, 5)
-				tbl, err := ktables.Open(ctx, rtr, topic, ktables.Bytes(), ktables.WithRetryBackoff(5*time.Millisecond, 50*time.Millisecond))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer tbl.Close()
-				if tbl.Status() != ktables.StatusCaughtUp {
-					t.Fatalf("status %v after Open (%v)", tbl.Status(), tbl.Err())
-				}
-				t.Logf("dropped %d fetch connections during catch-up", dropped())
-				if dropped() == 0 {
-					t.Fatal("no connection was dropped")
-				}
-				equalOracle(t, tbl, oracle)
-				return
-			}
-			tbl, err := ktables.Open(ctx, rtr, topic, ktables.Bytes(), ktables.WithRetryBackoff(5*time.Millisecond, 50*time.Millisecond),
-				ktables.WithFetchMaxWait(100*time.Millisecond))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tbl.Close()
-			dropped := brokertest.DropConnections(t, c, kmsg.Fetch, 10)
-			writeRandom(t, w, 500, oracle, &mu)
-			bctx := testCtx(t, 30*time.Second)
-			for {
-				err := tbl.Barrier(bctx)
-				if err == nil {
-					break
-				}
-				if bctx.Err() != nil {
-					t.Fatalf("barrier: %v", err)
-				}
-			}
-			t.Logf("dropped %d fetch connections while live", dropped())
-			if tbl.Status() != ktables.StatusCaughtUp {
-				t.Fatalf("status %v (%v)", tbl.Status(), tbl.Err())
-			}
-			equalOracle(t, tbl, oracle)
-		})
-	}
+			return New(seeds, WithTransport(&kafka.Transport{SASL: mech}))
+		},
+	})
 }
 
 // TestAuthorizationFailsTable: an authorization error on fetch fails a live
