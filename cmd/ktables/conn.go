@@ -38,6 +38,7 @@ type clientFactory func(seeds []string, sec *security) (transport.Transport, err
 // clients are the Kafka clients the command can use, by --client name.
 var clients = map[string]clientFactory{
 	"franz":   newFranz,
+	"sarama":  newSarama,
 	"kafkago": newKafkaGo,
 }
 

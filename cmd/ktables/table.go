@@ -212,7 +212,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // progressDelay is how long catch-up runs before progress is shown.
-const progressDelay = 500 * time.Millisecond
+var progressDelay = 500 * time.Millisecond
 
 // showProgress prints a progress line on w every 250 ms once catch-up has
 // taken progressDelay; the returned func stops it and ends the line.

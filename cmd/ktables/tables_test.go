@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ktables/ktables/internal/brokertest"
+)
+
+func TestSetDeleteDumpGet(t *testing.T) {
+	seeds := brokertest.Start(t)
+	forEachClient(t, func(t *testing.T, client string) {
+		c := conn(seeds, client)
+		_, tf := topicFlag(t)
+		ok(t, args([]string{"set"}, c, tf, []string{"a", "1"})...)
+		ok(t, args([]string{"set"}, c, tf, []string{"b", "two"})...)
+		ok(t, args([]string{"set"}, c, tf, []string{"c", ""})...) // empty is data
+		ok(t, args([]string{"set"}, c, tf, []string{"a", `{"on":true}`})...)
+		ok(t, args([]string{"delete"}, c, tf, []string{"b"})...) // a tombstone
+
+		r := ok(t, args([]string{"dump"}, c, tf)...)
+		var got map[string]string
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("dump output is not a JSON object: %v\n%s", err, r.stdout)
+		}
+		want := map[string]string{"a": `{"on":true}`, "c": ""}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("dump = %v, want %v", got, want)
+		}
+
+		r = ok(t, args([]string{"dump", "--format", "text"}, c, tf)...)
+		if r.stdout != "a\t{\"on\":true}\nc\t\n" {
+			t.Fatalf("dump --format text = %q", r.stdout)
+		}
+
+		// Flags may follow the positional argument.
+		r = ok(t, args([]string{"get", "a"}, c, tf)...)
+		if r.stdout != "{\"on\":true}\n" {
+			t.Fatalf("get a = %q", r.stdout)
+		}
+		expectFail(t, 1, `key "b" not found`, args([]string{"get"}, c, tf, []string{"b"})...)
+	})
+}
+
+func TestGrouped(t *testing.T) {
+	seeds := brokertest.Start(t)
+	forEachClient(t, func(t *testing.T, client string) {
+		c := conn(seeds, client)
+		g := []string{"--grouped"}
+		_, tf := topicFlag(t)
+		ok(t, args([]string{"set"}, g, c, tf, []string{"billing", "host-a", "10.0.0.1:80"})...)
+		ok(t, args([]string{"set"}, g, c, tf, []string{"billing", "host-b", "10.0.0.2:80"})...)
+		ok(t, args([]string{"set"}, g, c, tf, []string{"search", "host-a", "10.0.1.1:9200"})...)
+		ok(t, args([]string{"delete"}, g, c, tf, []string{"billing", "host-b"})...)
+
+		r := ok(t, args([]string{"dump"}, g, c, tf)...)
+		var got map[string]map[string]string
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("dump --grouped: %v\n%s", err, r.stdout)
+		}
+		want := map[string]map[string]string{
+			"billing": {"host-a": "10.0.0.1:80"},
+			"search":  {"host-a": "10.0.1.1:9200"},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("dump --grouped = %v, want %v", got, want)
+		}
+		r = ok(t, args([]string{"dump", "--format", "text"}, g, c, tf)...)
+		if r.stdout != "billing\thost-a\t10.0.0.1:80\nsearch\thost-a\t10.0.1.1:9200\n" {
+			t.Fatalf("dump --grouped --format text = %q", r.stdout)
+		}
+		// The flat view of the same topic shows the composite keys.
+		r = ok(t, args([]string{"dump", "--format", "text"}, c, tf)...)
+		if r.stdout != "6:searchhost-a\t10.0.1.1:9200\n7:billinghost-a\t10.0.0.1:80\n" {
+			t.Fatalf("flat dump of a grouped topic = %q", r.stdout)
+		}
+
+		r = ok(t, args([]string{"get"}, g, c, tf, []string{"search", "host-a"})...)
+		if r.stdout != "10.0.1.1:9200\n" {
+			t.Fatalf("get --grouped = %q", r.stdout)
+		}
+		expectFail(t, 1, `member "host-b" of group "billing" not found`, args([]string{"get"}, g, c, tf, []string{"billing", "host-b"})...)
+	})
+}
+
+func TestBinaryValues(t *testing.T) {
+	seeds := brokertest.Start(t)
+	c := conn(seeds, "franz")
+	_, tf := topicFlag(t)
+	bin := []byte{0xff, 0x00, 0xfe}
+	ok(t, args([]string{"set", "--values", "base64"}, c, tf, []string{"bin", base64.StdEncoding.EncodeToString(bin)})...)
+	ok(t, args([]string{"set"}, c, tf, []string{"txt", "hé"})...)
+
+	expectFail(t, 1, `the value of key "bin" is not valid UTF-8 (use --values base64)`, args([]string{"dump"}, c, tf)...)
+	expectFail(t, 1, `key "bin" is not valid UTF-8`, args([]string{"get"}, c, tf, []string{"bin"})...)
+
+	r := ok(t, args([]string{"dump", "--values", "base64"}, c, tf)...)
+	var got map[string]string
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"bin": "/wD+", "txt": base64.StdEncoding.EncodeToString([]byte("hé"))}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("dump --values base64 = %v, want %v", got, want)
+	}
+	r = ok(t, args([]string{"get", "--values", "base64"}, c, tf, []string{"bin"})...)
+	if r.stdout != "/wD+\n" {
+		t.Fatalf("get --values base64 = %q", r.stdout)
+	}
+}
+
+func TestDumpMissingTopicCreatesNothing(t *testing.T) {
+	seeds := brokertest.Start(t)
+	forEachClient(t, func(t *testing.T, client string) {
+		c := conn(seeds, client)
+		topic, tf := topicFlag(t)
+		expectFail(t, 1, "does not exist", args([]string{"dump"}, c, tf)...)
+		expectFail(t, 1, "does not exist", args([]string{"get"}, c, tf, []string{"k"})...)
+		expectFail(t, 1, "does not exist", args([]string{"watch"}, c, tf)...)
+		// ensure-topic with --on-mismatch ignore would say "skipped" for an
+		// existing topic: "created" proves dump created nothing.
+		r := ok(t, args([]string{"ensure-topic"}, c, tf)...)
+		if want := "topic " + topic + ": created"; !strings.HasPrefix(r.stdout, want) {
+			t.Fatalf("ensure-topic after dump: %q, want %q", r.stdout, want)
+		}
+	})
+}
+
+func TestWatch(t *testing.T) {
+	seeds := brokertest.Start(t)
+	forEachClient(t, func(t *testing.T, client string) {
+		for _, grouped := range []bool{false, true} {
+			name := "flat"
+			if grouped {
+				name = "grouped"
+			}
+			t.Run(name, func(t *testing.T) {
+				c := conn(seeds, client)
+				var g []string
+				key := []string{"k"}
+				if grouped {
+					g, key = []string{"--grouped"}, []string{"svc", "m1"}
+				}
+				_, tf := topicFlag(t)
+				ok(t, args([]string{"set"}, g, c, tf, key, []string{"before"})...) // not printed: before catch-up
+
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var out, errb syncBuffer
+				done := make(chan int, 1)
+				go func() { done <- run(ctx, args([]string{"watch"}, g, c, tf), &out, &errb) }()
+				waitFor(t, 30*time.Second, "watch to catch up", func() bool {
+					select {
+					case code := <-done:
+						t.Fatalf("watch exited %d early: %s", code, errb.String())
+					default:
+					}
+					return strings.Contains(errb.String(), "caught up with 1 keys")
+				})
+
+				ok(t, args([]string{"set"}, g, c, tf, key, []string{"after"})...)
+				ok(t, args([]string{"delete"}, g, c, tf, key)...)
+				waitFor(t, 30*time.Second, "a set and a delete line", func() bool {
+					return strings.Count(out.String(), "\n") >= 2
+				})
+				cancel()
+				select {
+				case code := <-done:
+					if code != 0 {
+						t.Fatalf("watch exit %d: %s", code, errb.String())
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("watch did not stop when its context ended")
+				}
+
+				want := `{"op":"set","key":"k","value":"after"}` + "\n" + `{"op":"delete","key":"k"}` + "\n"
+				if grouped {
+					want = `{"op":"set","key":"3:svcm1","group":"svc","member":"m1","value":"after"}` + "\n" +
+						`{"op":"delete","key":"3:svcm1","group":"svc","member":"m1"}` + "\n"
+				}
+				if out.String() != want {
+					t.Fatalf("watch printed\n%s\nwant\n%s", out.String(), want)
+				}
+			})
+		}
+	})
+}
+
+func TestWatchDuration(t *testing.T) {
+	seeds := brokertest.Start(t)
+	c := conn(seeds, "franz")
+	_, tf := topicFlag(t)
+	ok(t, args([]string{"ensure-topic"}, c, tf)...)
+	r := ok(t, args([]string{"watch", "--duration", "300ms"}, c, tf)...)
+	if r.stdout != "" || r.took > 20*time.Second {
+		t.Fatalf("watch --duration: stdout %q after %s", r.stdout, r.took)
+	}
+}
+
+func TestEnsureTopic(t *testing.T) {
+	seeds := brokertest.Start(t)
+	forEachClient(t, func(t *testing.T, client string) {
+		c := conn(seeds, client)
+		topic, tf := topicFlag(t)
+		outcome := func(extra ...string) string {
+			t.Helper()
+			r := ok(t, args([]string{"ensure-topic"}, c, tf, extra)...)
+			return strings.TrimSpace(r.stdout)
+		}
+		if got, want := outcome("--partitions", "3"), "topic "+topic+": created (cleanup.policy=compact)"; got != want {
+			t.Fatalf("first ensure: %q, want %q", got, want)
+		}
+		if got, want := outcome(), "topic "+topic+": verified (cleanup.policy=compact)"; got != want {
+			t.Fatalf("second ensure: %q, want %q", got, want)
+		}
+
+		// A topic that deletes instead of compacting.
+		del, dtf := topicFlag(t)
+		if got := outcome2(t, args([]string{"ensure-topic"}, c, dtf, []string{"--config", "cleanup.policy=delete", "--config", "retention.ms=3600000"})); !strings.HasPrefix(got, "topic "+del+": created") {
+			t.Fatalf("create with cleanup.policy=delete: %q", got)
+		}
+		if got, want := outcome2(t, args([]string{"ensure-topic"}, c, dtf)), "topic "+del+": mismatch (cleanup.policy=delete)"; got != want {
+			t.Fatalf("warn: %q, want %q", got, want)
+		}
+		if got, want := outcome2(t, args([]string{"ensure-topic", "--on-mismatch", "ignore"}, c, dtf)), "topic "+del+": skipped"; got != want {
+			t.Fatalf("ignore: %q, want %q", got, want)
+		}
+		r := expectFail(t, 1, `cleanup.policy="delete", expected "compact"`, args([]string{"ensure-topic", "--on-mismatch", "fail"}, c, dtf)...)
+		if !strings.Contains(r.stdout, "mismatch") {
+			t.Fatalf("fail mode printed %q", r.stdout)
+		}
+		if got, want := outcome2(t, args([]string{"ensure-topic", "--on-mismatch", "reconcile"}, c, dtf)), "topic "+del+": reconciled (cleanup.policy=compact)"; got != want {
+			t.Fatalf("reconcile: %q, want %q", got, want)
+		}
+		if got, want := outcome2(t, args([]string{"ensure-topic"}, c, dtf)), "topic "+del+": verified (cleanup.policy=compact)"; got != want {
+			t.Fatalf("after reconcile: %q, want %q", got, want)
+		}
+		expectFail(t, 2, "--on-mismatch", args([]string{"ensure-topic", "--on-mismatch", "shrug"}, c, dtf)...)
+	})
+}
+
+func outcome2(t *testing.T, a []string) string {
+	t.Helper()
+	return strings.TrimSpace(ok(t, a...).stdout)
+}
