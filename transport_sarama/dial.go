@@ -106,17 +106,6 @@ func (d *dialer) Close() {
 	}
 }
 
-// closeConns closes the connections d made so far, leaving d usable.
-func (d *dialer) closeConns() {
-	d.mu.Lock()
-	conns := d.conns
-	d.conns = make(map[*watchedConn]struct{})
-	d.mu.Unlock()
-	for c := range conns {
-		_ = c.Conn.Close()
-	}
-}
-
 func (d *dialer) forget(c *watchedConn) {
 	d.mu.Lock()
 	delete(d.conns, c)

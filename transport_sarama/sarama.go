@@ -564,7 +564,7 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 	var entries []sarama.ConfigEntry
 	err := t.withAdmin(ctx, "describe topic config", topic, func(adm sarama.ClusterAdmin) error {
 		var err error
-		entries, err = adm.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic})
+		entries, err = describeTopic(adm, topic)
 		return err
 	})
 	if err != nil {
@@ -581,6 +581,24 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 		})
 	}
 	return out, nil
+}
+
+// describeTopic describes the configuration of topic.
+func describeTopic(adm sarama.ClusterAdmin, topic string) ([]sarama.ConfigEntry, error) {
+	rs, err := adm.DescribeConfigs([]*sarama.ConfigResource{{Type: sarama.TopicResource, Name: topic}}, sarama.DescribeConfigsOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if r.Name != topic {
+			continue
+		}
+		if r.ErrorCode != sarama.ErrNoError {
+			return nil, &sarama.DescribeConfigError{Err: r.ErrorCode, ErrMsg: r.ErrorMsg}
+		}
+		return r.Configs, nil
+	}
+	return nil, sarama.ErrUnknownTopicOrPartition
 }
 
 func configSource(s sarama.ConfigSource, isDefault bool) transport.ConfigSource {
@@ -607,7 +625,9 @@ func configSource(s sarama.ConfigSource, isDefault bool) transport.ConfigSource 
 // overrides: the transport then reads the current overrides
 // (DescribeConfigs, source topic) and sends them all back with the new
 // values. That read-modify-write can lose a concurrent change made by
-// someone else between the two requests. (transport.TopicConfigurer)
+// someone else between the two requests, and it fails (rather than drop
+// it) when the topic has a sensitive override, whose value is not readable.
+// (transport.TopicConfigurer)
 func (t *Transport) AlterTopicConfig(ctx context.Context, topic string, set map[string]string) error {
 	const op = "alter topic config"
 	if len(set) == 0 {
@@ -623,15 +643,21 @@ func (t *Transport) AlterTopicConfig(ctx context.Context, topic string, set map[
 		})
 	}
 	return t.withAdmin(ctx, op, topic, func(adm sarama.ClusterAdmin) error {
-		cur, err := adm.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic})
+		cur, err := describeTopic(adm, topic)
 		if err != nil {
 			return err
 		}
 		all := make(map[string]*string, len(cur)+len(set))
 		for _, c := range cur {
-			if c.Source == sarama.SourceTopic && !c.Sensitive {
-				all[c.Name] = &c.Value
+			if c.Source != sarama.SourceTopic {
+				continue
 			}
+			if _, overwritten := set[c.Name]; c.Sensitive && !overwritten {
+				// Its value is not readable, so it cannot be sent back:
+				// a full replace would drop it.
+				return fmt.Errorf("%w: topic override %s is sensitive and cannot be preserved by the legacy AlterConfigs (Config.Version < 2.3); use Config.Version 2.3 or newer", sarama.ErrUnsupportedVersion, c.Name)
+			}
+			all[c.Name] = &c.Value
 		}
 		for k, v := range set {
 			all[k] = &v
