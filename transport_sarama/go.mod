@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/IBM/sarama v1.61.1
 	github.com/ktables/ktables v0.0.0
-	github.com/ktables/ktables/internal/brokertest v0.0.0-00010101000000-000000000000
+	github.com/ktables/ktables/internal/brokertest v0.0.0
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
 	github.com/twmb/franz-go/pkg/kmsg v1.15.1
