@@ -28,8 +28,9 @@ func TestConformance(t *testing.T) {
 
 func TestReliability(t *testing.T) {
 	brokertest.RunReliability(t, brokertest.Adapter{
-		Open: func(seeds []string) (transport.Transport, error) { return New(seeds) },
-		OpenSCRAM: func(seeds []string, user, password string) (transport.Transport, error) {
+		Open:          func(seeds []string) (transport.Transport, error) { return New(seeds) },
+		SASLMechanism: "SCRAM-SHA-256",
+		OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
 			return New(seeds, kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha256Mechanism()))
 		},
 	})

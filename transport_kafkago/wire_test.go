@@ -126,8 +126,9 @@ func TestConcurrentProducersPipelined(t *testing.T) {
 // wrong SASL credentials, unreachable brokers, a deleted topic.
 func TestReliability(t *testing.T) {
 	brokertest.RunReliability(t, brokertest.Adapter{
-		Open: func(seeds []string) (transport.Transport, error) { return New(seeds) },
-		OpenSCRAM: func(seeds []string, user, password string) (transport.Transport, error) {
+		Open:          func(seeds []string) (transport.Transport, error) { return New(seeds) },
+		SASLMechanism: "SCRAM-SHA-256",
+		OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
 			mech, err := scram.Mechanism(scram.SHA256, user, password)
 			if err != nil {
 				return nil, err

@@ -3,37 +3,16 @@ package saramatransport
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
-	"os"
-	"syscall"
 
 	"github.com/IBM/sarama"
 
 	"github.com/ktables/ktables/transport"
 )
 
-// wrap classifies a sarama error for the core. It returns nil for nil, ctx's
-// own error when ctx is done (never wrapped away), and otherwise a
-// *transport.Error whose Err is the native error, so that both
-// errors.Is(err, transport.ErrAuthorization) and errors.As(err, &kerr) with
-// a sarama.KError work.
+// wrap classifies a sarama error for the core (see transport.Wrap): the
+// native sarama.KError stays reachable with errors.As.
 func wrap(ctx context.Context, op, topic string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ctx != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
-	}
-	if _, ok := errors.AsType[*transport.Error](err); ok {
-		return err
-	}
-	kind, retriable := classify(err)
-	e := transport.NewError(op, topic, kind, err)
-	e.Retriable = retriable
-	return e
+	return transport.Wrap(ctx, op, topic, err, classify)
 }
 
 // classify maps a native error to a transport kind and a class. Broker error
@@ -70,41 +49,11 @@ func classify(err error) (kind error, retriable bool) {
 	return nil, true
 }
 
+// classifyKError uses the protocol's code table shared by every adapter,
+// falling back to Kafka's retriable flag for codes it does not list.
 func classifyKError(ke sarama.KError) (error, bool) {
-	switch ke {
-	case sarama.ErrTopicAuthorizationFailed, sarama.ErrClusterAuthorizationFailed,
-		sarama.ErrGroupAuthorizationFailed, sarama.ErrTransactionalIDAuthorizationFailed,
-		sarama.ErrDelegationTokenAuthorizationFailed:
-		return transport.ErrAuthorization, false
-	case sarama.ErrSASLAuthenticationFailed, sarama.ErrIllegalSASLState,
-		sarama.ErrUnsupportedSASLMechanism, sarama.ErrDelegationTokenAuthDisabled:
-		return transport.ErrAuthentication, false
-	case sarama.ErrUnknownTopicOrPartition:
-		return transport.ErrUnknownTopic, false
-	case sarama.ErrNotLeaderForPartition, sarama.ErrLeaderNotAvailable,
-		sarama.ErrFencedLeaderEpoch, sarama.ErrUnknownLeaderEpoch, sarama.ErrNotController,
-		sarama.ErrOffsetNotAvailable, sarama.ErrReplicaNotAvailable:
-		return transport.ErrNotLeader, true
-	case sarama.ErrRequestTimedOut:
-		return transport.ErrTimeout, true
-	case sarama.ErrTopicAlreadyExists:
-		return transport.ErrTopicExists, false
-	case sarama.ErrInvalidConfig, sarama.ErrInvalidPartitions, sarama.ErrInvalidReplicationFactor,
-		sarama.ErrInvalidReplicaAssignment, sarama.ErrPolicyViolation:
-		return transport.ErrInvalidConfig, false
-	case sarama.ErrMessageSizeTooLarge, sarama.ErrMessageSetSizeTooLarge:
-		return transport.ErrRecordTooLarge, false
-	case sarama.ErrInvalidTopic, sarama.ErrInvalidRequest, sarama.ErrInvalidRecord,
-		sarama.ErrInvalidMessage, sarama.ErrInvalidRequiredAcks, sarama.ErrInvalidTimestamp:
-		if kafkaRetriable(ke) {
-			return nil, true
-		}
-		return transport.ErrInvalidRequest, false
-	case sarama.ErrUnsupportedVersion, sarama.ErrUnsupportedForMessageFormat,
-		sarama.ErrUnsupportedCompressionType:
-		return transport.ErrUnsupported, false
-	case sarama.ErrNetworkException, sarama.ErrBrokerNotAvailable:
-		return transport.ErrBrokerUnavailable, true
+	if kind, retriable, known := transport.KafkaCode(int16(ke)); known {
+		return kind, retriable
 	}
 	return nil, kafkaRetriable(ke)
 }
@@ -132,18 +81,7 @@ func kafkaRetriable(ke sarama.KError) bool {
 	return false
 }
 
-func isNetworkErr(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return true
-	}
-	if _, ok := errors.AsType[net.Error](err); ok {
-		return true
-	}
-	_, ok := errors.AsType[*os.SyscallError](err)
-	return ok
-}
+func isNetworkErr(err error) bool { return transport.IsNetworkError(err) }
 
 // closedErr is what calls on a closed transport or fetcher return.
 func closedErr(op, topic string) error {

@@ -22,9 +22,11 @@ import (
 type Adapter struct {
 	// Open returns a transport for seeds with default settings.
 	Open func(seeds []string) (transport.Transport, error)
-	// OpenSCRAM returns a transport authenticating with SCRAM-SHA-256. It may
-	// fail itself on bad credentials; then the error must say so.
-	OpenSCRAM func(seeds []string, user, password string) (transport.Transport, error)
+	// OpenSASL returns a transport authenticating with SASLMechanism
+	// ("PLAIN", "SCRAM-SHA-256" or "SCRAM-SHA-512"). It may fail itself on
+	// bad credentials; then the error must say so.
+	OpenSASL      func(seeds []string, user, password string) (transport.Transport, error)
+	SASLMechanism string
 }
 
 // RunReliability checks a table over the adapter against kfake faults
@@ -189,13 +191,13 @@ func authorizationFailure(t *testing.T, a Adapter) {
 }
 
 func wrongSASL(t *testing.T, a Adapter) {
-	if a.OpenSCRAM == nil {
-		t.Skip("adapter declares no SCRAM constructor")
+	if a.OpenSASL == nil || a.SASLMechanism == "" {
+		t.Fatal("Adapter.OpenSASL and SASLMechanism are required: every adapter must speak SASL")
 	}
-	_, seeds := StartCluster(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "admin", "secret"))
+	_, seeds := StartCluster(t, kfake.EnableSASL(), kfake.Superuser(a.SASLMechanism, "admin", "secret"))
 	ctx := reliabilityCtx(t, 10*time.Second)
 	start := time.Now()
-	tr, err := a.OpenSCRAM(seeds, "admin", "wrong")
+	tr, err := a.OpenSASL(seeds, "admin", "wrong")
 	if err == nil {
 		defer tr.Close()
 		_, err = ktables.Open(ctx, tr, Topic(t), ktables.Bytes())
@@ -211,7 +213,7 @@ func wrongSASL(t *testing.T, a Adapter) {
 	}
 	t.Logf("failed in %v: %v", time.Since(start).Round(time.Millisecond), err)
 
-	good, err := a.OpenSCRAM(seeds, "admin", "secret")
+	good, err := a.OpenSASL(seeds, "admin", "secret")
 	if err != nil {
 		t.Fatalf("right password: %v", err)
 	}
