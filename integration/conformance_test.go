@@ -9,6 +9,8 @@ import (
 	"github.com/ktables/ktables/internal/brokertest"
 	"github.com/ktables/ktables/transport"
 	franztransport "github.com/ktables/ktables/transport_franz"
+	kafkagotransport "github.com/ktables/ktables/transport_kafkago"
+	saramatransport "github.com/ktables/ktables/transport_sarama"
 )
 
 // adapters lists every adapter, each opened the way its own conformance
@@ -16,6 +18,12 @@ import (
 var adapters = map[string]func(seeds []string) (transport.Transport, error){
 	"franz": func(seeds []string) (transport.Transport, error) {
 		return franztransport.New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	},
+	"sarama": func(seeds []string) (transport.Transport, error) {
+		return saramatransport.New(seeds, saramatransport.NewConfig()) // read committed by default
+	},
+	"kafkago": func(seeds []string) (transport.Transport, error) {
+		return kafkagotransport.New(seeds, kafkagotransport.WithReadCommitted())
 	},
 }
 
