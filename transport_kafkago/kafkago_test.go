@@ -29,7 +29,7 @@ import (
 
 func TestRoundTrip(t *testing.T) {
 	tr := newT(t, brokertest.Start(t))
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	ts := time.UnixMilli(1_700_000_000_123)
 	in := []transport.Record{
 		{Key: []byte("tomb"), Value: nil},           // tombstone
@@ -41,16 +41,16 @@ func TestRoundTrip(t *testing.T) {
 		}},
 	}
 	for i, r := range in {
-		if off := produce(t, tr, topic, r); off != int64(i) {
+		if off := brokertest.Produce(t, tr, topic, r); off != int64(i) {
 			t.Fatalf("record %d got offset %d", i, off)
 		}
 	}
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
-	got := pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: int64(len(in))}))
-	if len(got.records) != len(in) {
-		t.Fatalf("got %d records, want %d", len(got.records), len(in))
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: int64(len(in))}))
+	if len(got.Records) != len(in) {
+		t.Fatalf("got %d records, want %d", len(got.Records), len(in))
 	}
-	for i, r := range got.records {
+	for i, r := range got.Records {
 		w := in[i]
 		if r.Offset != int64(i) || r.Partition != 0 {
 			t.Errorf("record %d: offset %d partition %d", i, r.Offset, r.Partition)
@@ -81,12 +81,12 @@ func TestRoundTrip(t *testing.T) {
 func TestPartitionHonoured(t *testing.T) {
 	seeds := brokertest.Start(t)
 	tr := newT(t, seeds)
-	topic := newTopic(t, tr, 3, nil)
+	topic := brokertest.NewTopic(t, tr, 3, nil)
 
 	// The same key to different explicit partitions: kafka-go's balancers
 	// (round-robin by default) never choose.
 	for i := range 3 {
-		if off := produce(t, tr, topic, transport.Record{Key: []byte("same-key"), Value: []byte("x"), Partition: 2}); off != int64(i) {
+		if off := brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("same-key"), Value: []byte("x"), Partition: 2}); off != int64(i) {
 			t.Fatalf("offset %d, want %d", off, i)
 		}
 	}
@@ -99,22 +99,22 @@ func TestPartitionHonoured(t *testing.T) {
 	}
 	defer tr2.Close()
 	for _, p := range []int32{1, 1, 0, 0} {
-		if _, err := tr2.Produce(testCtx(t, 10*time.Second), topic, transport.Record{Key: []byte("same-key"), Value: []byte("y"), Partition: p}); err != nil {
+		if _, err := tr2.Produce(brokertest.Ctx(t, 10*time.Second), topic, transport.Record{Key: []byte("same-key"), Value: []byte("y"), Partition: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	ends, err := tr.EndOffsets(testCtx(t, 10*time.Second), topic, []int32{0, 1, 2})
+	ends, err := tr.EndOffsets(brokertest.Ctx(t, 10*time.Second), topic, []int32{0, 1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := map[int32]int64{0: 2, 1: 2, 2: 3}; fmt.Sprint(ends) != fmt.Sprint(want) {
 		t.Fatalf("end offsets %v, want %v", ends, want)
 	}
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0, 2: 0}, transport.FetchOptions{})
-	got := pollUntil(t, f, 10*time.Second, reached(ends))
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0, 2: 0}, transport.FetchOptions{})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
 	count := map[int32]int{}
-	for _, r := range got.records {
+	for _, r := range got.Records {
 		count[r.Partition]++
 		if r.Partition == 2 && string(r.Value) != "x" || r.Partition != 2 && string(r.Value) != "y" {
 			t.Errorf("record %+v on the wrong partition", r)
@@ -126,7 +126,7 @@ func TestPartitionHonoured(t *testing.T) {
 
 	// A partition the topic does not have fails, retriable (metadata may
 	// be stale after partitions were added).
-	_, err = tr.Produce(testCtx(t, 10*time.Second), topic, transport.Record{Key: []byte("k"), Value: []byte("v"), Partition: 7})
+	_, err = tr.Produce(brokertest.Ctx(t, 10*time.Second), topic, transport.Record{Key: []byte("k"), Value: []byte("v"), Partition: 7})
 	if !errors.Is(err, transport.ErrUnknownPartition) || !transport.IsRetriable(err) {
 		t.Fatalf("produce to partition 7 of 3: %v", err)
 	}
@@ -134,9 +134,9 @@ func TestPartitionHonoured(t *testing.T) {
 
 func TestConcurrentProduce(t *testing.T) {
 	tr := newT(t, brokertest.Start(t))
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	const workers, each = 64, 20
-	ctx := testCtx(t, 30*time.Second)
+	ctx := brokertest.Ctx(t, 30*time.Second)
 	offsets := make(chan int64, workers*each)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -175,12 +175,12 @@ func TestConcurrentProduce(t *testing.T) {
 func TestCompactionMovesLogStart(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds)
-	topic := newTopic(t, tr, 1, map[string]string{"cleanup.policy": "compact"})
+	topic := brokertest.NewTopic(t, tr, 1, map[string]string{"cleanup.policy": "compact"})
 	for _, kv := range [][2]string{{"a", "1"}, {"a", "2"}, {"b", "1"}, {"a", "3"}, {"c", "1"}} {
-		produce(t, tr, topic, transport.Record{Key: []byte(kv[0]), Value: []byte(kv[1])})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte(kv[0]), Value: []byte(kv[1])})
 	}
 	c.Compact()
-	ctx := testCtx(t, 10*time.Second)
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	starts, err := tr.StartOffsets(ctx, topic, []int32{0})
 	if err != nil {
 		t.Fatal(err)
@@ -195,10 +195,10 @@ func TestCompactionMovesLogStart(t *testing.T) {
 	}
 	// From 0 (below the log start): the position resets to the start and
 	// reaches the end; superseded records are gone, gaps are skipped.
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	got := pollUntil(t, f, 10*time.Second, reached(ends))
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
 	var kv []string
-	for _, r := range got.records {
+	for _, r := range got.Records {
 		kv = append(kv, fmt.Sprintf("%d:%s=%s", r.Offset, r.Key, r.Value))
 	}
 	if want := "[2:b=1 3:a=3 4:c=1]"; fmt.Sprint(kv) != want {
@@ -209,12 +209,12 @@ func TestCompactionMovesLogStart(t *testing.T) {
 func TestPositionBelowStartWithNothingAfter(t *testing.T) {
 	seeds := brokertest.Start(t)
 	tr := newT(t, seeds)
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	for i := range 3 {
-		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
 	}
 	adm := kadm.NewClient(kgoClient(t, seeds))
-	ctx := testCtx(t, 10*time.Second)
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	os := kadm.Offsets{}
 	os.Add(kadm.Offset{Topic: topic, Partition: 0, At: 3})
 	resps, err := adm.DeleteRecords(ctx, os)
@@ -227,24 +227,24 @@ func TestPositionBelowStartWithNothingAfter(t *testing.T) {
 	// Every record is gone: the log start is 3, the end 3. A reader at 0
 	// must be told it is at 3 although no record follows (else a barrier
 	// or catch-up would wait for a record that never comes).
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	got := pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 3}))
-	if len(got.records) != 0 || got.next[0] != 3 {
-		t.Fatalf("records %v next %v", got.records, got.next)
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 3}))
+	if len(got.Records) != 0 || got.Next[0] != 3 {
+		t.Fatalf("records %v next %v", got.Records, got.Next)
 	}
 }
 
 func TestTransactions(t *testing.T) {
 	seeds := brokertest.Start(t)
 	tr := newT(t, seeds)
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	txn, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.TransactionalID(brokertest.Topic(t)),
 		kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer txn.Close()
-	ctx := testCtx(t, 20*time.Second)
+	ctx := brokertest.Ctx(t, 20*time.Second)
 	runTxn := func(commit bool, vals ...string) {
 		t.Helper()
 		if err := txn.BeginTransaction(); err != nil {
@@ -259,14 +259,14 @@ func TestTransactions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	runTxn(true, "c1", "c2", "c3")                                                    // 0..2, commit marker 3
-	runTxn(false, "a1", "a2")                                                         // 4..5, abort marker 6
-	produce(t, tr, topic, transport.Record{Key: []byte("plain"), Value: []byte("p")}) // 7
-	runTxn(true, "c4")                                                                // 8, marker 9
+	runTxn(true, "c1", "c2", "c3")                                                               // 0..2, commit marker 3
+	runTxn(false, "a1", "a2")                                                                    // 4..5, abort marker 6
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("plain"), Value: []byte("p")}) // 7
+	runTxn(true, "c4")                                                                           // 8, marker 9
 
-	values := func(c *collected) []string {
+	values := func(c *brokertest.Collected) []string {
 		var vs []string
-		for _, r := range c.records {
+		for _, r := range c.Records {
 			vs = append(vs, string(r.Value))
 		}
 		return vs
@@ -280,13 +280,13 @@ func TestTransactions(t *testing.T) {
 		if ends[0] != 10 {
 			t.Fatalf("end offset %d, want 10", ends[0])
 		}
-		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-		got := pollUntil(t, f, 10*time.Second, reached(ends))
+		f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
 		if want := "[c1 c2 c3 a1 a2 p c4]"; fmt.Sprint(values(got)) != want {
 			t.Fatalf("values %v, want %s (no control records)", values(got), want)
 		}
-		if got.next[0] != 10 {
-			t.Fatalf("next %d, want 10 (past the last commit marker)", got.next[0])
+		if got.Next[0] != 10 {
+			t.Fatalf("next %d, want 10 (past the last commit marker)", got.Next[0])
 		}
 	})
 
@@ -299,8 +299,8 @@ func TestTransactions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := newFetcher(t, rc, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-		got := pollUntil(t, f, 10*time.Second, reached(ends))
+		f := brokertest.NewFetcher(t, rc, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
 		if want := "[c1 c2 c3 p c4]"; fmt.Sprint(values(got)) != want {
 			t.Fatalf("values %v, want %s", values(got), want)
 		}
@@ -331,9 +331,9 @@ func TestTransactions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		more := pollUntil(t, f, 10*time.Second, reached(ends))
-		if len(more.records) != 0 || more.next[0] != 12 {
-			t.Fatalf("after abort: records %v next %v, want none and 12", values(more), more.next)
+		more := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
+		if len(more.Records) != 0 || more.Next[0] != 12 {
+			t.Fatalf("after abort: records %v next %v, want none and 12", values(more), more.Next)
 		}
 	})
 }
@@ -343,15 +343,15 @@ func TestTransactions(t *testing.T) {
 func TestEndOffsetsDuringLongPoll(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds)
-	topic := newTopic(t, tr, 1, nil)
-	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
 
 	// Count fetches that reach the broker for the topic.
 	seen := brokertest.Fail(t, c, kfake.Fault{Keys: []kmsg.Key{kmsg.Fetch}, Count: -1, Observe: true})
 
 	const longPoll = 2 * time.Second
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 1}, transport.FetchOptions{MaxWait: longPoll})
-	ctx := testCtx(t, 20*time.Second)
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 1}, transport.FetchOptions{MaxWait: longPoll})
+	ctx := brokertest.Ctx(t, 20*time.Second)
 	pollDone := make(chan error, 1)
 	go func() {
 		_, err := f.Poll(ctx)
@@ -383,24 +383,24 @@ func TestEndOffsetsDuringLongPoll(t *testing.T) {
 
 func TestAssignMovesAndAdds(t *testing.T) {
 	tr := newT(t, brokertest.Start(t))
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	for i := range 5 {
-		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
 	}
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 5}))
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 5}))
 
 	// Rewind.
 	if err := f.Assign(map[int32]int64{0: 2}); err != nil {
 		t.Fatal(err)
 	}
-	got := pollUntil(t, f, 10*time.Second, func(c *collected) bool { return len(c.records) >= 3 })
-	if got.records[0].Offset != 2 || len(got.records) != 3 {
-		t.Fatalf("after rewind to 2: %d records from offset %d", len(got.records), got.records[0].Offset)
+	got := brokertest.PollUntil(t, f, 10*time.Second, func(c *brokertest.Collected) bool { return len(c.Records) >= 3 })
+	if got.Records[0].Offset != 2 || len(got.Records) != 3 {
+		t.Fatalf("after rewind to 2: %d records from offset %d", len(got.Records), got.Records[0].Offset)
 	}
 
 	// Grow the topic and add the new partition.
-	ctx := testCtx(t, 10*time.Second)
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	if err := tr.CreatePartitions(ctx, topic, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -424,16 +424,16 @@ func TestAssignMovesAndAdds(t *testing.T) {
 	if err != nil || off != 0 {
 		t.Fatalf("produce to the new partition: offset %d err %v", off, err)
 	}
-	got = pollUntil(t, f, 10*time.Second, reached(map[int32]int64{1: 1}))
-	if len(got.records) != 1 || got.records[0].Partition != 1 {
-		t.Fatalf("new partition records %v", got.records)
+	got = brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{1: 1}))
+	if len(got.Records) != 1 || got.Records[0].Partition != 1 {
+		t.Fatalf("new partition records %v", got.Records)
 	}
 }
 
 func TestErrors(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds)
-	ctx := testCtx(t, 30*time.Second)
+	ctx := brokertest.Ctx(t, 30*time.Second)
 
 	isKerr := func(t *testing.T, err error, want kafka.Error) {
 		t.Helper()
@@ -464,8 +464,8 @@ func TestErrors(t *testing.T) {
 		}
 	})
 
-	topic := newTopic(t, tr, 1, nil)
-	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
 
 	t.Run("topic exists", func(t *testing.T) {
 		err := tr.CreateTopic(ctx, transport.TopicSpec{Name: topic})
@@ -478,8 +478,8 @@ func TestErrors(t *testing.T) {
 	t.Run("fetch not authorized", func(t *testing.T) {
 		h := brokertest.FailNext(t, c, kmsg.Fetch, topic, -1, kerr.TopicAuthorizationFailed)
 		defer h.Remove()
-		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-		pctx := testCtx(t, 10*time.Second)
+		f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		pctx := brokertest.Ctx(t, 10*time.Second)
 		for {
 			b, err := f.Poll(pctx)
 			if err != nil {
@@ -542,7 +542,7 @@ func TestErrors(t *testing.T) {
 
 	t.Run("closed", func(t *testing.T) {
 		tr2 := newT(t, seeds)
-		f := newFetcher(t, tr2, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
+		f := brokertest.NewFetcher(t, tr2, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
 		_ = tr2.Close()
 		if _, err := f.Poll(ctx); !errors.Is(err, transport.ErrClosed) {
 			t.Errorf("Poll after transport Close: %v", err)
@@ -558,8 +558,8 @@ func TestErrors(t *testing.T) {
 
 func TestPollHonoursContext(t *testing.T) {
 	tr := newT(t, brokertest.Start(t))
-	topic := newTopic(t, tr, 1, nil)
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 10 * time.Second})
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 10 * time.Second})
 	// A deadline during the long poll.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -595,9 +595,9 @@ func TestPollHonoursContext(t *testing.T) {
 	}
 
 	// An idle poll returns empty after MaxWait.
-	f2 := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 200 * time.Millisecond})
+	f2 := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 200 * time.Millisecond})
 	start = time.Now()
-	b, err := f2.Poll(testCtx(t, 10*time.Second))
+	b, err := f2.Poll(brokertest.Ctx(t, 10*time.Second))
 	if err != nil || len(b.Records) != 0 {
 		t.Fatalf("idle Poll: %v %v", b, err)
 	}
@@ -622,10 +622,10 @@ func TestCloseKeepsCallerClient(t *testing.T) {
 	if tr.As(new(int)) {
 		t.Fatal("As(*int) reported true")
 	}
-	topic := newTopic(t, tr, 1, nil)
-	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
-	pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 1}))
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
+	brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 1}))
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -635,7 +635,7 @@ func TestCloseKeepsCallerClient(t *testing.T) {
 	if cl.Transport != own || cl.Addr.String() != kafka.TCP(seeds...).String() {
 		t.Fatal("the caller's client was changed")
 	}
-	ctx := testCtx(t, 10*time.Second)
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	if _, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}}); err != nil {
 		t.Fatalf("caller's client after Close: %v", err)
 	}
@@ -658,30 +658,30 @@ func TestNoGoroutineLeaks(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer tr.Close()
-		topic := newTopic(t, tr, 2, nil)
-		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
-		f := newFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-		pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 1}))
+		topic := brokertest.NewTopic(t, tr, 2, nil)
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+		f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 1}))
 		// A second fetcher left open: Transport.Close must close it.
-		f2, err := tr.NewFetcher(testCtx(t, 10*time.Second), topic, map[int32]int64{0: 0}, transport.FetchOptions{})
+		f2, err := tr.NewFetcher(brokertest.Ctx(t, 10*time.Second), topic, map[int32]int64{0: 0}, transport.FetchOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f2.Poll(testCtx(t, 10*time.Second)); err != nil {
+		if _, err := f2.Poll(brokertest.Ctx(t, 10*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}()
-	noLeaks(t, base)
+	brokertest.NoLeaks(t, base)
 }
 
 func TestWrongSASLPassword(t *testing.T) {
 	_, seeds := brokertest.StartCluster(t, kfake.EnableSASL(), kfake.Superuser("PLAIN", "user", "pass"))
 	good := newT(t, seeds, WithTransport(&kafka.Transport{SASL: plain.Mechanism{Username: "user", Password: "pass"}}))
-	topic := newTopic(t, good, 1, nil)
-	produce(t, good, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	topic := brokertest.NewTopic(t, good, 1, nil)
+	brokertest.Produce(t, good, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
 
 	bad := newT(t, seeds, WithDialer(&kafka.Dialer{SASLMechanism: plain.Mechanism{Username: "user", Password: "wrong"}}))
-	ctx := testCtx(t, 10*time.Second)
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	start := time.Now()
 	_, err := bad.Partitions(ctx, topic)
 	if ctx.Err() != nil {
@@ -700,7 +700,7 @@ func TestWrongSASLPassword(t *testing.T) {
 
 	// A table over the bad transport fails Open clearly within its
 	// deadline, without hanging.
-	octx := testCtx(t, 10*time.Second)
+	octx := brokertest.Ctx(t, 10*time.Second)
 	start = time.Now()
 	tbl, err := ktables.Open(octx, bad, topic, ktables.Bytes(), ktables.WithoutEnsureTopic())
 	if err == nil {
@@ -715,8 +715,8 @@ func TestWrongSASLPassword(t *testing.T) {
 
 func TestTopicConfig(t *testing.T) {
 	tr := newT(t, brokertest.Start(t))
-	topic := newTopic(t, tr, 1, map[string]string{"cleanup.policy": "compact", "segment.ms": "600000"})
-	ctx := testCtx(t, 10*time.Second)
+	topic := brokertest.NewTopic(t, tr, 1, map[string]string{"cleanup.policy": "compact", "segment.ms": "600000"})
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	get := func() map[string]transport.ConfigEntry {
 		t.Helper()
 		es, err := tr.DescribeTopicConfig(ctx, topic)
@@ -796,10 +796,10 @@ func TestClassify(t *testing.T) {
 func TestFetchErrors(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds)
-	ctx := testCtx(t, 30*time.Second)
+	ctx := brokertest.Ctx(t, 30*time.Second)
 	pollErr := func(t *testing.T, f transport.Fetcher) error {
 		t.Helper()
-		pctx := testCtx(t, 10*time.Second)
+		pctx := brokertest.Ctx(t, 10*time.Second)
 		for {
 			b, err := f.Poll(pctx)
 			if err != nil {
@@ -812,9 +812,9 @@ func TestFetchErrors(t *testing.T) {
 	}
 
 	t.Run("not leader is reported retriable", func(t *testing.T) {
-		topic := newTopic(t, tr, 1, nil)
+		topic := brokertest.NewTopic(t, tr, 1, nil)
 		brokertest.FailNext(t, c, kmsg.Fetch, topic, 1, kerr.NotLeaderForPartition)
-		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
 		err := pollErr(t, f)
 		if !errors.Is(err, transport.ErrNotLeader) || !transport.IsRetriable(err) {
 			t.Fatalf("Poll: %v", err)
@@ -824,9 +824,9 @@ func TestFetchErrors(t *testing.T) {
 	t.Run("unknown topic of an existing topic is retriable", func(t *testing.T) {
 		// What real Kafka answers right after a create, until metadata
 		// has propagated.
-		topic := newTopic(t, tr, 1, nil)
+		topic := brokertest.NewTopic(t, tr, 1, nil)
 		brokertest.FailNext(t, c, kmsg.Fetch, topic, 1, kerr.UnknownTopicOrPartition)
-		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
 		err := pollErr(t, f)
 		if !errors.Is(err, transport.ErrUnknownTopic) || !transport.IsRetriable(err) {
 			t.Fatalf("Poll: %v", err)
@@ -838,10 +838,10 @@ func TestFetchErrors(t *testing.T) {
 	})
 
 	t.Run("deleted topic is fatal", func(t *testing.T) {
-		topic := newTopic(t, tr, 1, nil)
-		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
-		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-		pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 1}))
+		topic := brokertest.NewTopic(t, tr, 1, nil)
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+		f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 1}))
 		adm := kadm.NewClient(kgoClient(t, seeds))
 		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
 			t.Fatal(err)
@@ -885,13 +885,13 @@ func TestClientOptions(t *testing.T) {
 	if !tr.ReadCommitted() {
 		t.Fatal("ReadCommitted() false")
 	}
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	for i := range 3 {
-		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: bytes.Repeat([]byte("z"), 1000*i)})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: bytes.Repeat([]byte("z"), 1000*i)})
 	}
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	got := pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 3}))
-	for i, r := range got.records {
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 3}))
+	for i, r := range got.Records {
 		if len(r.Value) != 1000*i || (r.Value == nil) {
 			t.Fatalf("record %d: %d bytes (nil %v)", i, len(r.Value), r.Value == nil)
 		}
@@ -899,31 +899,31 @@ func TestClientOptions(t *testing.T) {
 
 	// acks=none: Produce returns without an offset.
 	trn := newT(t, seeds, WithRequiredAcks(kafka.RequireNone))
-	if off := produce(t, trn, topic, transport.Record{Key: []byte("k"), Value: []byte("v")}); off != -1 {
+	if off := brokertest.Produce(t, trn, topic, transport.Record{Key: []byte("k"), Value: []byte("v")}); off != -1 {
 		t.Fatalf("acks=none offset %d, want -1", off)
 	}
 }
 
 func TestFetcherStartsEmpty(t *testing.T) {
 	tr := newT(t, brokertest.Start(t))
-	topic := newTopic(t, tr, 2, nil)
-	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v"), Partition: 1})
-	f := newFetcher(t, tr, topic, map[int32]int64{}, transport.FetchOptions{MaxWait: 50 * time.Millisecond})
-	b, err := f.Poll(testCtx(t, 10*time.Second))
+	topic := brokertest.NewTopic(t, tr, 2, nil)
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v"), Partition: 1})
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{}, transport.FetchOptions{MaxWait: 50 * time.Millisecond})
+	b, err := f.Poll(brokertest.Ctx(t, 10*time.Second))
 	if err != nil || len(b.Records) != 0 {
 		t.Fatalf("Poll with no partitions: %v %v", b, err)
 	}
 	if err := f.Assign(map[int32]int64{1: 0}); err != nil {
 		t.Fatal(err)
 	}
-	got := pollUntil(t, f, 10*time.Second, reached(map[int32]int64{1: 1}))
-	if len(got.records) != 1 || got.records[0].Partition != 1 {
-		t.Fatalf("records %v", got.records)
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{1: 1}))
+	if len(got.Records) != 1 || got.Records[0].Partition != 1 {
+		t.Fatalf("records %v", got.Records)
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Poll(testCtx(t, time.Second)); !errors.Is(err, transport.ErrClosed) {
+	if _, err := f.Poll(brokertest.Ctx(t, time.Second)); !errors.Is(err, transport.ErrClosed) {
 		t.Fatalf("Poll after Close: %v", err)
 	}
 	if err := f.Assign(map[int32]int64{0: 0}); !errors.Is(err, transport.ErrClosed) {

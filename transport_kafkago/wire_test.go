@@ -27,12 +27,12 @@ import (
 func TestNilVersusEmptyAcrossClients(t *testing.T) {
 	seeds := brokertest.Start(t)
 	tr := newT(t, seeds)
-	topic := newTopic(t, tr, 1, nil)
-	ctx := testCtx(t, 20*time.Second)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	ctx := brokertest.Ctx(t, 20*time.Second)
 
 	// kafka-go adapter -> franz-go.
-	produce(t, tr, topic, transport.Record{Key: []byte("tomb"), Value: nil})
-	produce(t, tr, topic, transport.Record{Key: []byte("empty"), Value: []byte{}})
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("tomb"), Value: nil})
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("empty"), Value: []byte{}})
 	// franz-go -> kafka-go adapter.
 	kcl := kgoClient(t, seeds, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(0)}}))
@@ -55,9 +55,9 @@ func TestNilVersusEmptyAcrossClients(t *testing.T) {
 		}
 	}
 
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	got := pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 4}))
-	for _, r := range got.records {
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 4}))
+	for _, r := range got.Records {
 		wantNil := string(r.Key) == "tomb" || string(r.Key) == "tomb2"
 		if (r.Value == nil) != wantNil || len(r.Value) != 0 {
 			t.Errorf("adapter reads %s with value %q nil=%v", r.Key, r.Value, r.Value == nil)
@@ -82,16 +82,16 @@ func TestNilVersusEmptyAcrossClients(t *testing.T) {
 func TestConcurrentProducersPipelined(t *testing.T) {
 	_, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds)
-	topic := newTopic(t, tr, 1, nil)
-	ctx := testCtx(t, 30*time.Second)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	ctx := brokertest.Ctx(t, 30*time.Second)
 	// Warm up, and measure one produce.
 	for range 20 {
-		produce(t, tr, topic, transport.Record{Key: []byte("warm"), Value: []byte("v")})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("warm"), Value: []byte("v")})
 	}
 	const rounds = 20
 	start := time.Now()
 	for range rounds {
-		produce(t, tr, topic, transport.Record{Key: []byte("one"), Value: []byte("v")})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("one"), Value: []byte("v")})
 	}
 	one := time.Since(start) / rounds
 
@@ -143,9 +143,9 @@ func TestReliability(t *testing.T) {
 func TestAuthorizationFailsTable(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds)
-	topic := newTopic(t, tr, 1, nil)
-	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
-	ctx := testCtx(t, 20*time.Second)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	ctx := brokertest.Ctx(t, 20*time.Second)
 	tbl, err := ktables.Open(ctx, tr, topic, ktables.Bytes(), ktables.WithFetchMaxWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -203,28 +203,28 @@ func TestUnreachableBrokers(t *testing.T) {
 func TestSeveralLeaders(t *testing.T) {
 	_, seeds := brokertest.StartCluster(t, kfake.NumBrokers(3))
 	tr := newT(t, seeds)
-	topic := newTopic(t, tr, 6, nil)
+	topic := brokertest.NewTopic(t, tr, 6, nil)
 	for p := range int32(6) {
-		produce(t, tr, topic, transport.Record{Key: fmt.Appendf(nil, "k%d", p), Value: []byte("v"), Partition: p})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: fmt.Appendf(nil, "k%d", p), Value: []byte("v"), Partition: p})
 	}
 	from := map[int32]int64{0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0}
-	f := newFetcher(t, tr, topic, from, transport.FetchOptions{MaxWait: 5 * time.Second})
+	f := brokertest.NewFetcher(t, tr, topic, from, transport.FetchOptions{MaxWait: 5 * time.Second})
 	want := map[int32]int64{0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1}
-	got := pollUntil(t, f, 20*time.Second, reached(want))
-	if len(got.records) != 6 {
-		t.Fatalf("%d records", len(got.records))
+	got := brokertest.PollUntil(t, f, 20*time.Second, brokertest.Reached(want))
+	if len(got.Records) != 6 {
+		t.Fatalf("%d records", len(got.Records))
 	}
 	// Live: one new record on one partition arrives well before the 5 s
 	// long polls of the other leaders end.
-	done := make(chan *collected, 1)
-	go func() { done <- pollUntil(t, f, 20*time.Second, reached(map[int32]int64{4: 2})) }()
+	done := make(chan *brokertest.Collected, 1)
+	go func() { done <- brokertest.PollUntil(t, f, 20*time.Second, brokertest.Reached(map[int32]int64{4: 2})) }()
 	start := time.Now()
-	produce(t, tr, topic, transport.Record{Key: []byte("live"), Value: []byte("v"), Partition: 4})
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("live"), Value: []byte("v"), Partition: 4})
 	c := <-done
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("a record on one leader took %v to arrive while others long-polled", d)
 	}
-	if len(c.records) != 1 || c.records[0].Partition != 4 {
-		t.Fatalf("records %v", c.records)
+	if len(c.Records) != 1 || c.Records[0].Partition != 4 {
+		t.Fatalf("records %v", c.Records)
 	}
 }

@@ -25,7 +25,7 @@ import (
 
 func TestRoundTrip(t *testing.T) {
 	tr := newT(t, brokertest.Start(t), nil)
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	ts := time.UnixMilli(1_700_000_000_123)
 	in := []transport.Record{
 		{Key: []byte("tomb"), Value: nil},           // tombstone
@@ -37,16 +37,16 @@ func TestRoundTrip(t *testing.T) {
 		}},
 	}
 	for i, r := range in {
-		if off := produce(t, tr, topic, r); off != int64(i) {
+		if off := brokertest.Produce(t, tr, topic, r); off != int64(i) {
 			t.Fatalf("record %d got offset %d", i, off)
 		}
 	}
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
-	got := pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: int64(len(in))}))
-	if len(got.records) != len(in) {
-		t.Fatalf("got %d records, want %d", len(got.records), len(in))
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: int64(len(in))}))
+	if len(got.Records) != len(in) {
+		t.Fatalf("got %d records, want %d", len(got.Records), len(in))
 	}
-	for i, r := range got.records {
+	for i, r := range got.Records {
 		w := in[i]
 		if r.Offset != int64(i) || r.Partition != 0 {
 			t.Errorf("record %d: offset %d partition %d", i, r.Offset, r.Partition)
@@ -82,7 +82,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	defer cl.Close()
 	var krs []*kgo.Record
-	ctx := testCtx(t, 10*time.Second)
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	for len(krs) < len(in) && ctx.Err() == nil {
 		krs = append(krs, cl.PollFetches(ctx).Records()...)
 	}
@@ -98,9 +98,9 @@ func TestRoundTrip(t *testing.T) {
 // and be the offset after the last batch of a block.
 func TestRecordsNextOffsetField(t *testing.T) {
 	tr := newT(t, brokertest.Start(t), nil)
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	for i := range 3 {
-		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
 	}
 	var c sarama.Client
 	if !tr.As(&c) {
@@ -131,9 +131,9 @@ func TestRecordsNextOffsetField(t *testing.T) {
 func TestPartitionHonoured(t *testing.T) {
 	seeds := brokertest.Start(t)
 	tr := newT(t, seeds, nil)
-	topic := newTopic(t, tr, 3, nil)
+	topic := brokertest.NewTopic(t, tr, 3, nil)
 	for i := range 3 {
-		if off := produce(t, tr, topic, transport.Record{Key: []byte("same-key"), Value: []byte("x"), Partition: 2}); off != int64(i) {
+		if off := brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("same-key"), Value: []byte("x"), Partition: 2}); off != int64(i) {
 			t.Fatalf("offset %d, want %d", off, i)
 		}
 	}
@@ -153,27 +153,27 @@ func TestPartitionHonoured(t *testing.T) {
 	}
 	defer tr2.Close()
 	for _, p := range []int32{1, 1, 0} {
-		if _, err := tr2.Produce(testCtx(t, 10*time.Second), topic, transport.Record{Key: []byte("same-key"), Value: []byte("y"), Partition: p}); err != nil {
+		if _, err := tr2.Produce(brokertest.Ctx(t, 10*time.Second), topic, transport.Record{Key: []byte("same-key"), Value: []byte("y"), Partition: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ends, err := tr.EndOffsets(testCtx(t, 10*time.Second), topic, []int32{0, 1, 2})
+	ends, err := tr.EndOffsets(brokertest.Ctx(t, 10*time.Second), topic, []int32{0, 1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := map[int32]int64{0: 1, 1: 2, 2: 3}; fmt.Sprint(ends) != fmt.Sprint(want) {
 		t.Fatalf("end offsets %v, want %v", ends, want)
 	}
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0, 2: 0}, transport.FetchOptions{})
-	got := pollUntil(t, f, 10*time.Second, reached(ends))
-	for _, r := range got.records {
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0, 2: 0}, transport.FetchOptions{})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
+	for _, r := range got.Records {
 		if r.Partition == 2 && string(r.Value) != "x" || r.Partition != 2 && string(r.Value) != "y" {
 			t.Errorf("record %+v on the wrong partition", r)
 		}
 	}
 	// A partition the topic does not have fails, retriable (metadata may
 	// be stale after partitions were added).
-	_, err = tr.Produce(testCtx(t, 10*time.Second), topic, transport.Record{Key: []byte("k"), Value: []byte("v"), Partition: 7})
+	_, err = tr.Produce(brokertest.Ctx(t, 10*time.Second), topic, transport.Record{Key: []byte("k"), Value: []byte("v"), Partition: 7})
 	if !errors.Is(err, transport.ErrUnknownPartition) || !transport.IsRetriable(err) {
 		t.Fatalf("produce to partition 7 of 3: %v", err)
 	}
@@ -185,11 +185,11 @@ func TestPartitionHonoured(t *testing.T) {
 func TestConcurrentProduce(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds, nil)
-	topic := newTopic(t, tr, 1, nil)
-	produce(t, tr, topic, transport.Record{Key: []byte("warm"), Value: []byte("up")})
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("warm"), Value: []byte("up")})
 	reqs := brokertest.Fail(t, c, kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Count: -1, Observe: true})
 	const workers, each = 64, 20
-	ctx := testCtx(t, 30*time.Second)
+	ctx := brokertest.Ctx(t, 30*time.Second)
 	offsets := make(chan int64, workers*each)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -232,12 +232,12 @@ func TestConcurrentProduce(t *testing.T) {
 func TestCompactionMovesLogStart(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds, nil)
-	topic := newTopic(t, tr, 1, map[string]string{"cleanup.policy": "compact"})
+	topic := brokertest.NewTopic(t, tr, 1, map[string]string{"cleanup.policy": "compact"})
 	for _, kv := range [][2]string{{"a", "1"}, {"a", "2"}, {"b", "1"}, {"a", "3"}, {"c", "1"}} {
-		produce(t, tr, topic, transport.Record{Key: []byte(kv[0]), Value: []byte(kv[1])})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte(kv[0]), Value: []byte(kv[1])})
 	}
 	c.Compact()
-	ctx := testCtx(t, 10*time.Second)
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	starts, err := tr.StartOffsets(ctx, topic, []int32{0})
 	if err != nil {
 		t.Fatal(err)
@@ -249,10 +249,10 @@ func TestCompactionMovesLogStart(t *testing.T) {
 	if starts[0] == 0 || ends[0] != 5 {
 		t.Fatalf("kfake compaction: start %d end %d; expected the log start to move", starts[0], ends[0])
 	}
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	got := pollUntil(t, f, 10*time.Second, reached(ends))
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
 	var kv []string
-	for _, r := range got.records {
+	for _, r := range got.Records {
 		kv = append(kv, fmt.Sprintf("%d:%s=%s", r.Offset, r.Key, r.Value))
 	}
 	if want := "[2:b=1 3:a=3 4:c=1]"; fmt.Sprint(kv) != want {
@@ -262,9 +262,9 @@ func TestCompactionMovesLogStart(t *testing.T) {
 
 func TestPositionBelowStartWithNothingAfter(t *testing.T) {
 	tr := newT(t, brokertest.Start(t), nil)
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	for i := range 3 {
-		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
 	}
 	var adm sarama.ClusterAdmin
 	if !tr.As(&adm) {
@@ -275,10 +275,10 @@ func TestPositionBelowStartWithNothingAfter(t *testing.T) {
 	}
 	// Every record is gone: the log start is 3, the end 3. A reader at 0
 	// must be told it is at 3 although no record follows.
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	got := pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 3}))
-	if len(got.records) != 0 || got.next[0] != 3 {
-		t.Fatalf("records %v next %v", got.records, got.next)
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 3}))
+	if len(got.Records) != 0 || got.Next[0] != 3 {
+		t.Fatalf("records %v next %v", got.Records, got.Next)
 	}
 }
 
@@ -287,14 +287,14 @@ func TestTransactions(t *testing.T) {
 	uncommitted := sarama.NewConfig()
 	uncommitted.Version = DefaultVersion
 	tr := newT(t, seeds, uncommitted)
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	txn, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.TransactionalID(brokertest.Topic(t)),
 		kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer txn.Close()
-	ctx := testCtx(t, 20*time.Second)
+	ctx := brokertest.Ctx(t, 20*time.Second)
 	runTxn := func(commit bool, vals ...string) {
 		t.Helper()
 		if err := txn.BeginTransaction(); err != nil {
@@ -309,14 +309,14 @@ func TestTransactions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	runTxn(true, "c1", "c2", "c3")                                                    // 0..2, commit marker 3
-	runTxn(false, "a1", "a2")                                                         // 4..5, abort marker 6
-	produce(t, tr, topic, transport.Record{Key: []byte("plain"), Value: []byte("p")}) // 7
-	runTxn(true, "c4")                                                                // 8, marker 9 (trailing)
+	runTxn(true, "c1", "c2", "c3")                                                               // 0..2, commit marker 3
+	runTxn(false, "a1", "a2")                                                                    // 4..5, abort marker 6
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("plain"), Value: []byte("p")}) // 7
+	runTxn(true, "c4")                                                                           // 8, marker 9 (trailing)
 
-	values := func(c *collected) []string {
+	values := func(c *brokertest.Collected) []string {
 		var vs []string
-		for _, r := range c.records {
+		for _, r := range c.Records {
 			vs = append(vs, string(r.Value))
 		}
 		return vs
@@ -333,13 +333,13 @@ func TestTransactions(t *testing.T) {
 		if ends[0] != 10 {
 			t.Fatalf("end offset %d, want 10", ends[0])
 		}
-		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-		got := pollUntil(t, f, 10*time.Second, reached(ends))
+		f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
 		if want := "[c1 c2 c3 a1 a2 p c4]"; fmt.Sprint(values(got)) != want {
 			t.Fatalf("values %v, want %s (no control records)", values(got), want)
 		}
-		if got.next[0] != 10 {
-			t.Fatalf("next %d, want 10 (past the trailing commit marker)", got.next[0])
+		if got.Next[0] != 10 {
+			t.Fatalf("next %d, want 10 (past the trailing commit marker)", got.Next[0])
 		}
 	})
 
@@ -352,13 +352,13 @@ func TestTransactions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := newFetcher(t, rc, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-		got := pollUntil(t, f, 10*time.Second, reached(ends))
+		f := brokertest.NewFetcher(t, rc, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
 		if want := "[c1 c2 c3 p c4]"; fmt.Sprint(values(got)) != want {
 			t.Fatalf("values %v, want %s", values(got), want)
 		}
-		if got.next[0] != 10 {
-			t.Fatalf("next %d, want 10", got.next[0])
+		if got.Next[0] != 10 {
+			t.Fatalf("next %d, want 10", got.Next[0])
 		}
 
 		// An open transaction: the last stable offset stays before it,
@@ -387,9 +387,9 @@ func TestTransactions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		more := pollUntil(t, f, 10*time.Second, reached(ends))
-		if len(more.records) != 0 || more.next[0] != 12 {
-			t.Fatalf("after abort: records %v next %v, want none and 12", values(more), more.next)
+		more := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(ends))
+		if len(more.Records) != 0 || more.Next[0] != 12 {
+			t.Fatalf("after abort: records %v next %v, want none and 12", values(more), more.Next)
 		}
 	})
 }
@@ -401,13 +401,13 @@ func TestTransactions(t *testing.T) {
 func TestEndOffsetsDuringLongPoll(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds, nil)
-	topic := newTopic(t, tr, 1, nil)
-	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
 
 	seen := brokertest.Fail(t, c, kfake.Fault{Keys: []kmsg.Key{kmsg.Fetch}, Count: -1, Observe: true})
 	const longPoll = 2 * time.Second
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 1}, transport.FetchOptions{MaxWait: longPoll})
-	ctx := testCtx(t, 20*time.Second)
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 1}, transport.FetchOptions{MaxWait: longPoll})
+	ctx := brokertest.Ctx(t, 20*time.Second)
 	pollDone := make(chan error, 1)
 	go func() {
 		_, err := f.Poll(ctx)
@@ -468,20 +468,20 @@ func TestEndOffsetsDuringLongPoll(t *testing.T) {
 
 func TestAssignMovesAndAdds(t *testing.T) {
 	tr := newT(t, brokertest.Start(t), nil)
-	topic := newTopic(t, tr, 1, nil)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
 	for i := range 5 {
-		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: fmt.Appendf(nil, "%d", i)})
 	}
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 5}))
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 5}))
 	if err := f.Assign(map[int32]int64{0: 2}); err != nil {
 		t.Fatal(err)
 	}
-	got := pollUntil(t, f, 10*time.Second, func(c *collected) bool { return len(c.records) >= 3 })
-	if got.records[0].Offset != 2 || len(got.records) != 3 {
-		t.Fatalf("after rewind to 2: %d records from offset %d", len(got.records), got.records[0].Offset)
+	got := brokertest.PollUntil(t, f, 10*time.Second, func(c *brokertest.Collected) bool { return len(c.Records) >= 3 })
+	if got.Records[0].Offset != 2 || len(got.Records) != 3 {
+		t.Fatalf("after rewind to 2: %d records from offset %d", len(got.Records), got.Records[0].Offset)
 	}
-	ctx := testCtx(t, 10*time.Second)
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	if err := tr.CreatePartitions(ctx, topic, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -502,9 +502,9 @@ func TestAssignMovesAndAdds(t *testing.T) {
 	if err != nil || off != 0 {
 		t.Fatalf("produce to the new partition: offset %d err %v", off, err)
 	}
-	got = pollUntil(t, f, 10*time.Second, reached(map[int32]int64{1: 1}))
-	if len(got.records) != 1 || got.records[0].Partition != 1 {
-		t.Fatalf("new partition records %v", got.records)
+	got = brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{1: 1}))
+	if len(got.Records) != 1 || got.Records[0].Partition != 1 {
+		t.Fatalf("new partition records %v", got.Records)
 	}
 }
 
@@ -519,7 +519,7 @@ func isKError(t *testing.T, err error, want sarama.KError) {
 func TestErrors(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds, nil)
-	ctx := testCtx(t, 30*time.Second)
+	ctx := brokertest.Ctx(t, 30*time.Second)
 
 	t.Run("unknown topic", func(t *testing.T) {
 		missing := brokertest.Topic(t)
@@ -536,8 +536,8 @@ func TestErrors(t *testing.T) {
 		}
 	})
 
-	topic := newTopic(t, tr, 1, nil)
-	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
 
 	t.Run("topic exists", func(t *testing.T) {
 		err := tr.CreateTopic(ctx, transport.TopicSpec{Name: topic})
@@ -554,8 +554,8 @@ func TestErrors(t *testing.T) {
 	t.Run("fetch not authorized", func(t *testing.T) {
 		h := brokertest.FailNext(t, c, kmsg.Fetch, topic, -1, kerr.TopicAuthorizationFailed)
 		defer h.Remove()
-		f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-		pctx := testCtx(t, 10*time.Second)
+		f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		pctx := brokertest.Ctx(t, 10*time.Second)
 		for {
 			b, err := f.Poll(pctx)
 			if err != nil {
@@ -616,7 +616,7 @@ func TestErrors(t *testing.T) {
 
 	t.Run("closed", func(t *testing.T) {
 		tr2 := newT(t, seeds, nil)
-		f := newFetcher(t, tr2, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
+		f := brokertest.NewFetcher(t, tr2, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
 		_ = tr2.Close()
 		if _, err := f.Poll(ctx); !errors.Is(err, transport.ErrClosed) {
 			t.Errorf("Poll after transport Close: %v", err)
@@ -676,8 +676,8 @@ func TestClassify(t *testing.T) {
 
 func TestPollHonoursContext(t *testing.T) {
 	tr := newT(t, brokertest.Start(t), nil)
-	topic := newTopic(t, tr, 1, nil)
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 10 * time.Second})
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 10 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	done := make(chan error, 1)
@@ -718,9 +718,9 @@ func TestPollHonoursContext(t *testing.T) {
 		t.Fatalf("Close with a 10s long poll in flight took %v", d)
 	}
 
-	f2 := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 200 * time.Millisecond})
+	f2 := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 200 * time.Millisecond})
 	start = time.Now()
-	b, err := f2.Poll(testCtx(t, 10*time.Second))
+	b, err := f2.Poll(brokertest.Ctx(t, 10*time.Second))
 	if err != nil || len(b.Records) != 0 {
 		t.Fatalf("idle Poll: %v %v", b, err)
 	}
@@ -747,10 +747,10 @@ func TestCloseKeepsCallerClient(t *testing.T) {
 	if tr.As(new(int)) {
 		t.Fatal("As(*int) reported true")
 	}
-	topic := newTopic(t, tr, 1, nil)
-	produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
-	pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 1}))
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{})
+	brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 1}))
 	var adm sarama.ClusterAdmin
 	if !tr.As(&adm) {
 		t.Fatal("As(*sarama.ClusterAdmin) failed")
@@ -834,8 +834,8 @@ func TestConfigChecks(t *testing.T) {
 		cfg.Producer.Idempotent = true
 		cfg.Net.MaxOpenRequests = 1
 		tr := newT(t, brokertest.Start(t), cfg)
-		topic := newTopic(t, tr, 1, nil)
-		if off := produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")}); off != 0 {
+		topic := brokertest.NewTopic(t, tr, 1, nil)
+		if off := brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")}); off != 0 {
 			t.Fatalf("offset %d", off)
 		}
 	})
@@ -849,13 +849,13 @@ func TestNoGoroutineLeaks(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer tr.Close()
-		topic := newTopic(t, tr, 2, nil)
-		produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
-		f := newFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-		pollUntil(t, f, 10*time.Second, reached(map[int32]int64{0: 1}))
+		topic := brokertest.NewTopic(t, tr, 2, nil)
+		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+		f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 1}))
 		// A second fetcher left open with a long poll in flight:
 		// Transport.Close must close it.
-		f2, err := tr.NewFetcher(testCtx(t, 10*time.Second), topic, map[int32]int64{0: 1}, transport.FetchOptions{MaxWait: 10 * time.Second})
+		f2, err := tr.NewFetcher(brokertest.Ctx(t, 10*time.Second), topic, map[int32]int64{0: 1}, transport.FetchOptions{MaxWait: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -867,7 +867,7 @@ func TestNoGoroutineLeaks(t *testing.T) {
 	base := runtime.NumGoroutine()
 	start := time.Now()
 	use()
-	noLeaks(t, base)
+	brokertest.NoLeaks(t, base)
 	t.Logf("open, use and close with a 10s long poll in flight: %v", time.Since(start))
 }
 
@@ -881,11 +881,11 @@ func TestWrongSASLPassword(t *testing.T) {
 		return cfg
 	}
 	good := newT(t, seeds, sasl("pass"))
-	topic := newTopic(t, good, 1, nil)
-	produce(t, good, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	topic := brokertest.NewTopic(t, good, 1, nil)
+	brokertest.Produce(t, good, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
 
 	bad := newT(t, seeds, sasl("wrong"))
-	ctx := testCtx(t, 10*time.Second)
+	ctx := brokertest.Ctx(t, 10*time.Second)
 	start := time.Now()
 	_, err := bad.Partitions(ctx, topic)
 	if ctx.Err() != nil {
@@ -924,8 +924,8 @@ func TestTopicConfig(t *testing.T) {
 			cfg := NewConfig()
 			cfg.Version = v // 2.1: legacy AlterConfigs, read-modify-write
 			tr := newT(t, seeds, cfg)
-			topic := newTopic(t, tr, 1, map[string]string{"cleanup.policy": "compact", "segment.ms": "600000"})
-			ctx := testCtx(t, 10*time.Second)
+			topic := brokertest.NewTopic(t, tr, 1, map[string]string{"cleanup.policy": "compact", "segment.ms": "600000"})
+			ctx := brokertest.Ctx(t, 10*time.Second)
 			get := func() map[string]transport.ConfigEntry {
 				t.Helper()
 				es, err := tr.DescribeTopicConfig(ctx, topic)

@@ -48,8 +48,8 @@ func TestReliability(t *testing.T) {
 func TestTableFailsOnAuthorization(t *testing.T) {
 	c, seeds := brokertest.StartCluster(t)
 	tr := newT(t, seeds, nil)
-	topic := newTopic(t, tr, 1, nil)
-	ctx := testCtx(t, 30*time.Second)
+	topic := brokertest.NewTopic(t, tr, 1, nil)
+	ctx := brokertest.Ctx(t, 30*time.Second)
 	tbl, err := ktables.Open(ctx, tr, topic, ktables.String())
 	if err != nil {
 		t.Fatal(err)
