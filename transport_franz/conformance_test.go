@@ -1,8 +1,10 @@
 package franztransport
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
@@ -26,12 +28,26 @@ func TestConformance(t *testing.T) {
 	}))
 }
 
-func TestReliability(t *testing.T) {
-	brokertest.RunReliability(t, brokertest.Adapter{
-		Open:          func(seeds []string) (transport.Transport, error) { return New(seeds) },
-		SASLMechanism: "SCRAM-SHA-256",
-		OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
-			return New(seeds, kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha256Mechanism()))
-		},
-	})
+// adapter opens the transports of the shared reliability and adapter
+// checks.
+var adapter = brokertest.Adapter{
+	Open:          func(seeds []string) (transport.Transport, error) { return New(seeds) },
+	SASLMechanism: "SCRAM-SHA-256",
+	OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
+		return New(seeds, kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha256Mechanism()))
+	},
+	OpenIsolation: func(seeds []string, readCommitted bool) (transport.Transport, error) {
+		if readCommitted {
+			return New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		}
+		return New(seeds)
+	},
+	IsNative: func(err error) bool {
+		var ke *kerr.Error
+		return errors.As(err, &ke)
+	},
 }
+
+func TestReliability(t *testing.T) { brokertest.RunReliability(t, adapter) }
+
+func TestAdapterChecks(t *testing.T) { brokertest.RunAdapterChecks(t, adapter) }

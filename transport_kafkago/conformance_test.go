@@ -1,7 +1,11 @@
 package kafkagotransport
 
 import (
+	"errors"
 	"testing"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/ktables/ktables/conformance"
 	"github.com/ktables/ktables/internal/brokertest"
@@ -21,3 +25,31 @@ func TestConformance(t *testing.T) {
 		return New(seeds, WithReadCommitted())
 	}))
 }
+
+// adapter opens the transports of the shared reliability and adapter
+// checks.
+var adapter = brokertest.Adapter{
+	Open:          func(seeds []string) (transport.Transport, error) { return New(seeds) },
+	SASLMechanism: "SCRAM-SHA-256",
+	OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
+		mech, err := scram.Mechanism(scram.SHA256, user, password)
+		if err != nil {
+			return nil, err
+		}
+		return New(seeds, WithTransport(&kafka.Transport{SASL: mech}))
+	},
+	OpenIsolation: func(seeds []string, readCommitted bool) (transport.Transport, error) {
+		if readCommitted {
+			return New(seeds, WithReadCommitted())
+		}
+		return New(seeds)
+	},
+	IsNative: func(err error) bool {
+		var ke kafka.Error
+		return errors.As(err, &ke)
+	},
+}
+
+func TestReliability(t *testing.T) { brokertest.RunReliability(t, adapter) }
+
+func TestAdapterChecks(t *testing.T) { brokertest.RunAdapterChecks(t, adapter) }

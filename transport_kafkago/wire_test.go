@@ -1,8 +1,6 @@
 package kafkagotransport
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -10,13 +8,9 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/sasl/scram"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/ktables/ktables"
 	"github.com/ktables/ktables/internal/brokertest"
 	"github.com/ktables/ktables/transport"
 )
@@ -115,85 +109,6 @@ func TestConcurrentProducersPipelined(t *testing.T) {
 		one, workers, all, float64(all)/float64(one), first, runtime.NumCPU())
 	if all > time.Duration(workers/2)*one && all > 50*time.Millisecond {
 		t.Fatalf("%d concurrent produces took %v, one takes %v: serialized?", workers, all, one)
-	}
-}
-
-// oracleTable writes random upserts and tombstones through a writer over
-// one transport while a table over another reads them; faults are injected
-// by the caller. It returns the last-write-wins oracle.
-// TestReliability runs the shared reliability checks over the wire:
-// connection cuts during catch-up and live reading, an authorization error,
-// wrong SASL credentials, unreachable brokers, a deleted topic.
-func TestReliability(t *testing.T) {
-	brokertest.RunReliability(t, brokertest.Adapter{
-		Open:          func(seeds []string) (transport.Transport, error) { return New(seeds) },
-		SASLMechanism: "SCRAM-SHA-256",
-		OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
-			mech, err := scram.Mechanism(scram.SHA256, user, password)
-			if err != nil {
-				return nil, err
-			}
-			return New(seeds, WithTransport(&kafka.Transport{SASL: mech}))
-		},
-	})
-}
-
-// TestAuthorizationFailsTable: an authorization error on fetch fails a live
-// table with ErrAuthorization reachable, and the kafka.Error too.
-func TestAuthorizationFailsTable(t *testing.T) {
-	c, seeds := brokertest.StartCluster(t)
-	tr := newT(t, seeds)
-	topic := brokertest.NewTopic(t, tr, 1, nil)
-	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
-	ctx := brokertest.Ctx(t, 20*time.Second)
-	tbl, err := ktables.Open(ctx, tr, topic, ktables.Bytes(), ktables.WithFetchMaxWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Close()
-	brokertest.FailNext(t, c, kmsg.Fetch, topic, -1, kerr.TopicAuthorizationFailed)
-	for tbl.Status() != ktables.StatusFailed {
-		if ctx.Err() != nil {
-			t.Fatalf("table not failed: %v", tbl.Status())
-		}
-		runtime.Gosched()
-		time.Sleep(5 * time.Millisecond) // polling a status, not synchronizing
-	}
-	err = tbl.Err()
-	var ke kafka.Error
-	if !errors.Is(err, transport.ErrAuthorization) || !errors.As(err, &ke) || ke != kafka.TopicAuthorizationFailed {
-		t.Fatalf("table error %v", err)
-	}
-	if got, _ := tbl.Get("k"); string(got) != "v" {
-		t.Fatalf("frozen contents lost: %q", got)
-	}
-}
-
-// TestUnreachableBrokers: every call honours its context against an
-// address where nothing listens or answers.
-func TestUnreachableBrokers(t *testing.T) {
-	// A blackhole address (TEST-NET-1, never routed) and a closed port.
-	for _, seed := range []string{"192.0.2.1:9092", "127.0.0.1:1"} {
-		tr := newT(t, []string{seed}, WithDialer(&kafka.Dialer{Timeout: 10 * time.Second}))
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		start := time.Now()
-		_, err := tr.Partitions(ctx, "t")
-		cancel()
-		d := time.Since(start)
-		if err == nil || d > 2*time.Second {
-			t.Fatalf("%s: Partitions after %v: %v", seed, d, err)
-		}
-		if !errors.Is(err, context.DeadlineExceeded) && !transport.IsRetriable(err) {
-			t.Fatalf("%s: %v is neither the deadline nor retriable", seed, err)
-		}
-		octx, ocancel := context.WithTimeout(context.Background(), time.Second)
-		start = time.Now()
-		_, err = ktables.Open(octx, tr, "t", ktables.Bytes())
-		ocancel()
-		if err == nil || time.Since(start) > 3*time.Second {
-			t.Fatalf("%s: Open after %v: %v", seed, time.Since(start), err)
-		}
-		t.Logf("%s: Partitions failed after %v, Open after %v: %v", seed, d, time.Since(start), err)
 	}
 }
 

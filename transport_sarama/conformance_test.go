@@ -1,8 +1,10 @@
 package saramatransport
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/ktables/ktables/conformance"
@@ -27,3 +29,33 @@ func TestConformance(t *testing.T) {
 	h.FaultCodes[conformance.FaultProduce] = kerr.NetworkException
 	conformance.Run(t, h)
 }
+
+// adapter opens the transports of the shared reliability and adapter
+// checks.
+var adapter = brokertest.Adapter{
+	Open:          func(seeds []string) (transport.Transport, error) { return New(seeds, nil) },
+	SASLMechanism: "PLAIN",
+	OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
+		cfg := NewConfig()
+		cfg.Net.SASL.Enable = true
+		cfg.Net.SASL.Mechanism = sarama.SASLTypePlaintext
+		cfg.Net.SASL.User, cfg.Net.SASL.Password = user, password
+		return New(seeds, cfg)
+	},
+	OpenIsolation: func(seeds []string, readCommitted bool) (transport.Transport, error) {
+		if readCommitted {
+			return New(seeds, NewConfig())
+		}
+		cfg := sarama.NewConfig() // sarama's own default: read uncommitted
+		cfg.Version = DefaultVersion
+		return New(seeds, cfg)
+	},
+	IsNative: func(err error) bool {
+		var ke sarama.KError
+		return errors.As(err, &ke)
+	},
+}
+
+func TestReliability(t *testing.T) { brokertest.RunReliability(t, adapter) }
+
+func TestAdapterChecks(t *testing.T) { brokertest.RunAdapterChecks(t, adapter) }

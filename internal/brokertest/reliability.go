@@ -18,7 +18,8 @@ import (
 	"github.com/ktables/ktables/transport"
 )
 
-// Adapter tells RunReliability how to open an adapter's transport.
+// Adapter tells RunReliability and RunAdapterChecks how to open an
+// adapter's transport.
 type Adapter struct {
 	// Open returns a transport for seeds with default settings.
 	Open func(seeds []string) (transport.Transport, error)
@@ -27,6 +28,13 @@ type Adapter struct {
 	// bad credentials; then the error must say so.
 	OpenSASL      func(seeds []string, user, password string) (transport.Transport, error)
 	SASLMechanism string
+	// OpenIsolation returns a transport that reads committed records only,
+	// or every record (read uncommitted). RunAdapterChecks requires it.
+	OpenIsolation func(seeds []string, readCommitted bool) (transport.Transport, error)
+	// IsNative, if set, reports whether err carries the client's own error
+	// type (kerr.Error, sarama.KError, kafka.Error): the checks then also
+	// ask that errors a broker answered keep it reachable.
+	IsNative func(err error) bool
 }
 
 // RunReliability checks a table over the adapter against kfake faults
@@ -166,12 +174,16 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 	}
 }
 
+// authorizationFailure: an authorization error while reading fails the
+// table with the cause (and the client's native error) reachable, keeps
+// what it had read, and fails a barrier at once (SPEC L2, X6).
 func authorizationFailure(t *testing.T, a Adapter) {
 	c, seeds := StartCluster(t)
 	ctx := reliabilityCtx(t, 30*time.Second)
 	tr := openTransport(t, a, seeds)
-	topic := Topic(t)
-	tbl, err := ktables.Open(ctx, tr, topic, ktables.Bytes())
+	topic := NewTopic(t, tr, 1, nil)
+	Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+	tbl, err := ktables.Open(ctx, tr, topic, ktables.Bytes(), ktables.WithFetchMaxWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +192,10 @@ func authorizationFailure(t *testing.T, a Adapter) {
 	waitFor(t, ctx, "status failed", func() bool { return tbl.Status() == ktables.StatusFailed })
 	if !errors.Is(tbl.Err(), transport.ErrAuthorization) {
 		t.Fatalf("Err() = %v, want ErrAuthorization", tbl.Err())
+	}
+	checkNative(t, a, tbl.Err())
+	if got, _ := tbl.Get("k"); string(got) != "v" {
+		t.Errorf("frozen contents lost: k = %q, want v", got)
 	}
 	start := time.Now()
 	if err := tbl.Barrier(ctx); !errors.Is(err, ktables.ErrTableFailed) || !errors.Is(err, transport.ErrAuthorization) {
