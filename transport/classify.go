@@ -55,6 +55,8 @@ func IsNetworkError(err error) bool {
 // for every client, since the codes are the protocol's. known is false for
 // codes this table does not list; the adapter then falls back to its
 // client's own retriable flag.
+//
+//lint:ignore ST1008 kind is a classification to wrap, not a failure of KafkaCode
 func KafkaCode(code int16) (kind error, retriable, known bool) {
 	c, ok := kafkaCodes[code]
 	return c.kind, c.retriable, ok
