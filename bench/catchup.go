@@ -50,10 +50,25 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 	flatJSON := map[string]Payload{}
 	nested := map[string]map[string][]byte{}
 	var decodeErr error
+	nestedJSON := map[string]map[string]Payload{}
 	store := func(rec Rec) {
 		if grouped {
 			g, m, ok := ktables.DefaultKeyCodec.Decode(string(rec.Key))
 			if !ok {
+				return
+			}
+			if codec == "json" {
+				var p Payload
+				if err := json.Unmarshal(rec.Value, &p); err != nil {
+					decodeErr = err
+					return
+				}
+				ms := nestedJSON[g]
+				if ms == nil {
+					ms = map[string]Payload{}
+					nestedJSON[g] = ms
+				}
+				ms[m] = p
 				return
 			}
 			ms := nested[g]
@@ -91,6 +106,12 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 		return 0, nil, decodeErr
 	}
 	switch {
+	case grouped && codec == "json":
+		n := 0
+		for _, ms := range nestedJSON {
+			n += len(ms)
+		}
+		return n, nestedJSON, nil
 	case grouped:
 		n := 0
 		for _, ms := range nested {

@@ -83,6 +83,7 @@ func DefaultConfig(quick bool) Config {
 				{Records: 10_000, Codec: "bytes", Partitions: 1, Scale: true},
 				{Records: 10_000, Codec: "json", Partitions: 1},
 				{Records: 10_000, Codec: "bytes", Grouped: true, Partitions: 16},
+				{Records: 10_000, Codec: "json", Grouped: true, Partitions: 1},
 				{Records: 100_000, Codec: "bytes", Partitions: 1, Scale: true},
 			},
 			MemSizes: []int{10_000, 100_000}, ReadKeys: 10_000,

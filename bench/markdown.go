@@ -179,6 +179,7 @@ func WriteMarkdown(w io.Writer, rep *Report, svgRel string, plots map[string][][
 		p("![catch-up rate vs size](%s)", filepath.ToSlash(filepath.Join(svgRel, scale)))
 		p("")
 	}
+	b.WriteString(pythonSection(rep))
 	b.WriteString(strings.TrimSpace(notes) + "\n\n")
 	b.WriteString(strings.TrimSpace(methods) + "\n")
 	_, err := io.WriteString(w, b.String())
