@@ -77,6 +77,7 @@ type config struct {
 	fetchMaxWait   time.Duration
 	onSet          any // func(string, V), checked against V at Open
 	onDelete       any // func(string, V)
+	onCaughtUp     func()
 
 	// table and writer
 	logger           *slog.Logger
@@ -191,6 +192,21 @@ func OnDelete[V any](fn func(key string, old V)) Option {
 			return fmt.Errorf("nil hook")
 		}
 		c.onDelete = fn
+		return nil
+	})
+}
+
+// OnCaughtUp registers a hook called once when the table has caught up with
+// the end offsets seen at open — before any later record is applied. It runs
+// on the reader goroutine (in Open itself when the topic is empty). Hooks fired after it see live changes only, which
+// is what a "watch" needs: no change is missed or shown twice between
+// catch-up and Open returning.
+func OnCaughtUp(fn func()) Option {
+	return newOption("OnCaughtUp", scopeTable, func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("nil hook")
+		}
+		c.onCaughtUp = fn
 		return nil
 	})
 }

@@ -193,6 +193,9 @@ func (r *reader[V]) checkGate() {
 		t.log.Info("ktables: caught up", slog.Duration("took", d), slog.Int64("records", t.stats.seen.Load()))
 	}
 	close(t.caughtUp)
+	if t.cfg.onCaughtUp != nil {
+		t.cfg.onCaughtUp()
+	}
 }
 
 // discovered carries partitions found after open (SPEC L4).

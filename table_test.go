@@ -624,3 +624,43 @@ func TestTransientFaultsLoseNothing(t *testing.T) {
 		t.Fatalf("stats %+v status %v", tbl.Stats(), tbl.Status())
 	}
 }
+
+// SPEC D3, L1: OnCaughtUp splits replayed changes from live ones exactly.
+func TestOnCaughtUpSplitsReplayFromLive(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	topic := topicName(t)
+	createTopic(t, c, topic, 2)
+	for i := range 50 {
+		appendRec(t, c, topic, int32(i%2), []byte("old"+strconv.Itoa(i)), []byte("v"))
+	}
+	var mu sync.Mutex
+	var live []string
+	var replayed, caughtUp int
+	isLive := false
+	tbl := openBytes(t, ctx, c.Transport(), topic,
+		ktables.OnSet(func(k string, _ []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			if isLive {
+				live = append(live, k)
+			} else {
+				replayed++
+			}
+		}),
+		ktables.OnCaughtUp(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			caughtUp++
+			isLive = true
+		}))
+	appendRec(t, c, topic, 0, []byte("new"), []byte("v"))
+	if err := tbl.Barrier(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if caughtUp != 1 || replayed != 50 || len(live) != 1 || live[0] != "new" {
+		t.Fatalf("caughtUp=%d replayed=%d live=%v", caughtUp, replayed, live)
+	}
+}

@@ -107,8 +107,9 @@ func (t *table) WaitCaughtUp(ctx context.Context) error {
 // delete of a present key, with the record key (composite for grouped
 // tables).
 type hooks struct {
-	onSet    func(key string, v []byte)
-	onDelete func(key string, old []byte)
+	onSet      func(key string, v []byte)
+	onDelete   func(key string, old []byte)
+	onCaughtUp func()
 }
 
 // openTable opens the table named by the flags without creating its topic,
@@ -131,6 +132,9 @@ func openTable(ctx context.Context, sio *stdio, tf *tableFlags, tr transport.Tra
 				h.onDelete(k, v)
 			}
 		}),
+	}
+	if h.onCaughtUp != nil {
+		opts = append(opts, ktables.OnCaughtUp(h.onCaughtUp))
 	}
 	var stop func()
 	if isTerminal(sio.stderr) {

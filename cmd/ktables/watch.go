@@ -44,7 +44,7 @@ func runWatch(ctx context.Context, sio *stdio, args []string) error {
 	}
 
 	var (
-		ready atomic.Bool // set once Open returned: only later changes are printed
+		ready atomic.Bool // set at catch-up: only later changes are printed
 		mu    sync.Mutex
 	)
 	emit := func(op, key string, v []byte) {
@@ -86,12 +86,14 @@ func runWatch(ctx context.Context, sio *stdio, args []string) error {
 	t, err := openTable(openCtx, sio, &tf, tr, hooks{
 		onSet:    func(k string, v []byte) { emit("set", k, v) },
 		onDelete: func(k string, _ []byte) { emit("delete", k, nil) },
+		// Set on the reader goroutine between the last replayed record and
+		// the first live one, so no change is missed or printed twice.
+		onCaughtUp: func() { ready.Store(true) },
 	})
 	if err != nil {
 		return err
 	}
 	defer t.Close()
-	ready.Store(true)
 	mu.Lock()
 	fmt.Fprintf(sio.stderr, "ktables: watching topic %q: caught up with %d keys; changes follow\n", tf.topic, t.Len())
 	mu.Unlock()
