@@ -106,6 +106,14 @@ func (m *compactMap[V]) set(h uint64, key string, v V) bool {
 	if (len(m.entries)+1)*maxLoadDen > len(m.index)*maxLoadNum {
 		m.grow()
 	}
+	if len(m.entries) == cap(m.entries) {
+		// Double rather than let append grow large slices by a quarter:
+		// a bulk load would copy every entry about four times. The spare
+		// room goes at trim, once catch-up ends.
+		grown := make([]entry[V], len(m.entries), max(minIndex, 2*cap(m.entries)))
+		copy(grown, m.entries)
+		m.entries = grown
+	}
 	m.entries = append(m.entries, entry[V]{key: key, val: v})
 	m.place(h, len(m.entries)-1)
 	return true
