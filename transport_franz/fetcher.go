@@ -123,6 +123,9 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr error
 		reset    []int32
 	)
+	if n := fs.NumRecords(); n > 0 {
+		batch.Records = make([]transport.Record, 0, n) // one allocation, no regrowth
+	}
 	f.mu.Lock()
 	for _, ft := range fs {
 		for _, tp := range ft.Topics {
