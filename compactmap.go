@@ -7,7 +7,7 @@ import "hash/maphash"
 // nothing else), and an index of uint32 positions points into it with
 // linear probing. A Go map spends about 100 bytes per entry at a million
 // string keys with slice values; this one spends the entry plus about 6
-// bytes of index (ADR 5).
+// bytes of index (ADR 6).
 //
 // Callers pass each key's 64-bit hash (hashKey with the map's seed), so a
 // sharded owner hashes a key once for both the shard and the slot. The index
