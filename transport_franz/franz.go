@@ -97,6 +97,7 @@ func New(seeds []string, opts ...kgo.Opt) (*Transport, error) {
 		return nil, transport.NewError("new", "", transport.ErrInvalidConfig,
 			errors.New("franztransport: kgo.TransactionalID is not supported: the core produces outside transactions"))
 	}
+	sasl.off.Store(!usesSASL(cl))
 	t := newTransport(cl, true, base, sasl)
 	t.prod, t.prodOwned = cl, false // closed as t.cl
 	if isRegex(cl) {
@@ -143,7 +144,9 @@ func NewFromClient(cl *kgo.Client, opts ...kgo.Opt) (*Transport, error) {
 	readCommitted, regex := isReadCommitted(probe), isRegex(probe)
 	probe.Close()
 
-	t := newTransport(cl, false, base, newSASLWatch())
+	watch := newSASLWatch()
+	watch.off.Store(!usesSASL(cl))
+	t := newTransport(cl, false, base, watch)
 	t.readCommitted = readCommitted
 	if regex {
 		t.fetchErr = errRegex

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/ktables/ktables/transport"
 )
@@ -28,6 +30,10 @@ import (
 // operations in flight with a cause that the adapter reports as
 // transport.ErrAuthentication.
 type saslWatch struct {
+	// off: the clients use no SASL, so there is nothing to watch and
+	// watch costs nothing (it would otherwise put a shared lock and map on
+	// every produce).
+	off     atomic.Bool
 	mu      sync.Mutex
 	fails   int
 	next    uint64
@@ -48,6 +54,12 @@ func (e *errSASLClosed) Error() string {
 func (e *errSASLClosed) Unwrap() error { return e.err }
 
 var _ kgo.HookBrokerRead = (*saslWatch)(nil)
+
+// usesSASL reports whether cl authenticates with SASL.
+func usesSASL(cl *kgo.Client) bool {
+	mechs, _ := cl.OptValue(kgo.SASL).([]sasl.Mechanism)
+	return len(mechs) > 0
+}
 
 func newSASLWatch() *saslWatch {
 	return &saslWatch{waiters: make(map[uint64]context.CancelCauseFunc)}
@@ -84,6 +96,9 @@ func (w *saslWatch) OnBrokerRead(_ kgo.BrokerMetadata, key int16, _ int, _, _ ti
 // watch returns a context derived from ctx that is cancelled when the
 // credentials are found rejected, and a func to call when done.
 func (w *saslWatch) watch(ctx context.Context) (context.Context, func()) {
+	if w.off.Load() {
+		return ctx, func() {}
+	}
 	wctx, cancel := context.WithCancelCause(ctx)
 	w.mu.Lock()
 	id := w.next
