@@ -13,6 +13,11 @@ type groupIndex[V any] struct {
 	kc      KeyCodec
 	groups  *shardedMap[*compactMap[V]]
 	members atomic.Int64
+
+	// The reader calls accept, then set or remove, for the same key: the
+	// split accept made is kept for them so each record is decoded once.
+	// Only the reader goroutine touches these.
+	lastKey, lastGroup, lastMember string
 }
 
 var _ store[int] = (*groupIndex[int])(nil)
@@ -22,13 +27,28 @@ func newGroupIndex[V any](kc KeyCodec) *groupIndex[V] {
 }
 
 func (x *groupIndex[V]) accept(key string) keyVerdict {
-	if !utf8.ValidString(key) {
-		return keyInvalid
-	}
-	if _, _, ok := x.kc.Decode(key); !ok {
+	g, m, ok := x.kc.Decode(key)
+	if !ok {
+		if !utf8.ValidString(key) {
+			return keyInvalid
+		}
 		return keyForeign
 	}
+	// LengthPrefixed only decodes valid UTF-8; another codec might not.
+	if _, checked := x.kc.(LengthPrefixed); !checked && !utf8.ValidString(key) {
+		return keyInvalid
+	}
+	x.lastKey, x.lastGroup, x.lastMember = key, g, m
 	return keyOK
+}
+
+// split returns the pair of a key accept has accepted.
+func (x *groupIndex[V]) split(key string) (group, member string) {
+	if key == x.lastKey {
+		return x.lastGroup, x.lastMember
+	}
+	group, member, _ = x.kc.Decode(key)
+	return group, member
 }
 
 func (x *groupIndex[V]) get(key string) (V, bool) {
@@ -50,7 +70,7 @@ func (x *groupIndex[V]) member(group, member string) (v V, ok bool) {
 }
 
 func (x *groupIndex[V]) set(key string, v V) {
-	g, m, _ := x.kc.Decode(key) // accepted by accept
+	g, m := x.split(key)
 	x.groups.update(g, func(gs *compactMap[*compactMap[V]], h uint64) int {
 		members, ok := gs.get(h, g)
 		delta := 0
@@ -68,7 +88,7 @@ func (x *groupIndex[V]) set(key string, v V) {
 }
 
 func (x *groupIndex[V]) remove(key string) (old V, ok bool) {
-	g, m, _ := x.kc.Decode(key)
+	g, m := x.split(key)
 	x.groups.update(g, func(gs *compactMap[*compactMap[V]], h uint64) int {
 		members, found := gs.get(h, g)
 		if !found {
