@@ -129,17 +129,41 @@ func (m *compactMap[V]) place(h uint64, pos int) {
 }
 
 func (m *compactMap[V]) grow() {
-	n := max(minIndex, len(m.index)+len(m.index)/2)
+	m.resize(max(minIndex, len(m.index)+len(m.index)/2))
+}
+
+// resize rebuilds the index with n slots, rehashing every entry.
+func (m *compactMap[V]) resize(n int) {
 	m.index = make([]uint32, n)
 	for p := range m.entries {
 		m.place(hashKey(m.seed, m.entries[p].key), p)
 	}
 }
 
-// trim releases spare capacity of the entries slice (after a bulk load).
+// slotsFor is the index size that holds n entries below the growth load.
+func slotsFor(n int) int {
+	return max(minIndex, (n*maxLoadDen+maxLoadNum-1)/maxLoadNum+1)
+}
+
+// reserve sizes the index for n entries up front, so a bulk load of n keys
+// never rehashes: growing re-reads every key held (a likely cache miss
+// each), about three times over with growth by half.
+func (m *compactMap[V]) reserve(n int) {
+	if want := slotsFor(n); want > len(m.index) {
+		m.resize(want)
+	}
+}
+
+// trim releases spare room after a bulk load: the entries' spare capacity,
+// and an index far larger than the keys need (reserve sized it for every
+// record replayed, which overshoots when the log holds many updates per
+// key).
 func (m *compactMap[V]) trim() {
 	if cap(m.entries)-len(m.entries) > 16 {
 		m.entries = append([]entry[V](nil), m.entries...)
+	}
+	if want := slotsFor(len(m.entries)); len(m.index) > 2*want {
+		m.resize(want)
 	}
 }
 

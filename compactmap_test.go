@@ -70,3 +70,27 @@ func checkSame(t *testing.T, m *compactMap[int], want map[string]int) {
 		t.Fatal("absent key found")
 	}
 }
+
+// reserve sizes the index for a bulk load; trim gives back what a log of
+// many updates per key made it overshoot, and lookups still work after both.
+func TestCompactMapReserveAndTrim(t *testing.T) {
+	m := newCompactMap[int](maphash.MakeSeed())
+	m.reserve(10_000)
+	if len(m.index) < slotsFor(10_000) {
+		t.Fatalf("index %d after reserve", len(m.index))
+	}
+	for i := range 10_000 { // 10k records, 10 keys
+		k := "k" + strconv.Itoa(i%10)
+		m.set(hashKey(m.seed, k), k, i)
+	}
+	m.trim()
+	if len(m.index) != slotsFor(10) || cap(m.entries)-len(m.entries) > 16 {
+		t.Fatalf("after trim: index %d (want %d), entries cap %d", len(m.index), slotsFor(10), cap(m.entries))
+	}
+	for i := range 10 {
+		k := "k" + strconv.Itoa(i)
+		if v, ok := m.get(hashKey(m.seed, k), k); !ok || v != 9990+i {
+			t.Fatalf("%s = %v %v", k, v, ok)
+		}
+	}
+}

@@ -109,8 +109,10 @@ func (x *groupIndex[V]) remove(key string) (old V, ok bool) {
 
 func (x *groupIndex[V]) len() int { return int(x.members.Load()) }
 
-// trim is a no-op: members live in many small maps with little spare room.
-func (x *groupIndex[V]) trim() {}
+// reserve and trim are no-ops: members live in many small maps, whose
+// sizes the record count says nothing about.
+func (x *groupIndex[V]) reserve(int) {}
+func (x *groupIndex[V]) trim()       {}
 
 func (x *groupIndex[V]) groupCount() int { return x.groups.len() }
 

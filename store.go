@@ -20,8 +20,10 @@ type store[V any] interface {
 	len() int
 	// snapshot copies every entry at one point in time.
 	snapshot() map[string]V
-	// trim releases memory kept for growth; the reader calls it once
-	// catch-up is done, when bulk loading ends.
+	// reserve prepares for a bulk load of about n records (the replay at
+	// open); trim releases what growth and reserve left spare once
+	// catch-up is done.
+	reserve(n int)
 	trim()
 	// chunks calls fn with copies of disjoint parts of the store, so that a
 	// caller can iterate without holding locks while user code runs.
@@ -129,6 +131,22 @@ func (s *shardedMap[V]) view(key string, fn func(m *compactMap[V], h uint64)) {
 }
 
 func (s *shardedMap[V]) len() int { return int(s.count.Load()) }
+
+// reserve spreads the expected records over the shards' indexes. The hint
+// is capped: it counts records, not keys, and a log of many updates per key
+// would otherwise reserve far more than it needs until trim.
+func (s *shardedMap[V]) reserve(n int) {
+	n = min(n, maxReserve) / shardCount
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sh.m.reserve(n)
+		sh.mu.Unlock()
+	}
+}
+
+// maxReserve caps the records reserve plans for (about 80 MB of index).
+const maxReserve = 16 << 20
 
 // trim releases spare capacity after catch-up, one shard at a time.
 func (s *shardedMap[V]) trim() {

@@ -175,6 +175,11 @@ func (t *Table[V]) start(ctx context.Context) error {
 	}
 	t.pos.Store(t.pos.Load().with(init.start))
 	t.stats.partitions.Store(int64(len(init.start)))
+	var toReplay int64
+	for p, end := range init.end {
+		toReplay += max(0, end-init.start[p])
+	}
+	t.store.reserve(int(toReplay))
 
 	var f transport.Fetcher
 	err = retry(octx, newBackoff(&t.cfg), transport.IsRetriable, func(ctx context.Context) (err error) {
