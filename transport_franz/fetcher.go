@@ -66,6 +66,12 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	return f, nil
 }
 
+// maxPollRecords caps one Poll. kgo keeps the rest buffered for the next
+// one, so a catch-up hands the core moderate batches instead of one slice of
+// every record fetched (against kfake a single fetch can carry 100k records,
+// an 11 MB batch the garbage collector then scans while it is applied).
+const maxPollRecords = 8192
+
 // minMaxWait is the shortest long poll kgo accepts.
 const minMaxWait = 10 * time.Millisecond
 
@@ -112,7 +118,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	wctx, stop := f.t.sasl.watch(ctx)
 	defer stop()
 	pctx, cancel := context.WithTimeout(wctx, f.maxWait)
-	fs := f.cl.PollFetches(pctx)
+	fs := f.cl.PollRecords(pctx, maxPollRecords)
 	cancel()
 	if se, ok := errors.AsType[*errSASLClosed](context.Cause(wctx)); ok && ctx.Err() == nil && len(fs.Records()) == 0 {
 		return transport.Batch{}, transport.NewError(op, f.topic, transport.ErrAuthentication, se)
