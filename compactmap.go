@@ -12,7 +12,7 @@ import "hash/maphash"
 // Callers pass each key's 64-bit hash (hashKey with the map's seed), so a
 // sharded owner hashes a key once for both the shard and the slot. The index
 // size need not be a power of two: slots come from the hash's low 32 bits by
-// multiply-shift, so the index grows by half, not double.
+// multiply-shift, so reserve and trim can size it to fit exactly.
 //
 // It is not safe for concurrent use; shardedMap locks around it.
 type compactMap[V any] struct {
@@ -38,8 +38,10 @@ func slotOf(pos int, h uint64) uint32 { return uint32(pos+1)<<tagBits | tagOf(h)
 
 func posOf(slot uint32) int { return int(slot>>tagBits) - 1 }
 
-// Growth happens above a load of 85%: linear probing stays short, and the
-// index averages about 6 bytes per entry.
+// Growth happens above a load of 85%: linear probing stays short. The
+// index doubles when it grows (each growth rehashes every key); a table sized
+// by reserve at open and trimmed after catch-up spends about 5 bytes of index
+// per entry.
 const (
 	maxLoadNum = 17
 	maxLoadDen = 20
@@ -129,7 +131,7 @@ func (m *compactMap[V]) place(h uint64, pos int) {
 }
 
 func (m *compactMap[V]) grow() {
-	m.resize(max(minIndex, len(m.index)+len(m.index)/2))
+	m.resize(max(minIndex, 2*len(m.index)))
 }
 
 // resize rebuilds the index with n slots, rehashing every entry.
@@ -146,8 +148,7 @@ func slotsFor(n int) int {
 }
 
 // reserve sizes the index for n entries up front, so a bulk load of n keys
-// never rehashes: growing re-reads every key held (a likely cache miss
-// each), about three times over with growth by half.
+// never rehashes: growing re-reads every key held, a likely cache miss each.
 func (m *compactMap[V]) reserve(n int) {
 	if want := slotsFor(n); want > len(m.index) {
 		m.resize(want)
