@@ -42,9 +42,12 @@ var adapter = brokertest.Adapter{
 		}
 		return New(seeds)
 	},
-	IsNative: func(err error) bool {
+	NativeCode: func(err error) (int16, bool) {
 		var ke *kerr.Error
-		return errors.As(err, &ke)
+		if errors.As(err, &ke) {
+			return ke.Code, true
+		}
+		return 0, false
 	},
 }
 

@@ -44,9 +44,12 @@ var adapter = brokertest.Adapter{
 		}
 		return New(seeds)
 	},
-	IsNative: func(err error) bool {
+	NativeCode: func(err error) (int16, bool) {
 		var ke kafka.Error
-		return errors.As(err, &ke)
+		if errors.As(err, &ke) {
+			return int16(ke), true
+		}
+		return 0, false
 	},
 }
 

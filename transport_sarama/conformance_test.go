@@ -50,9 +50,12 @@ var adapter = brokertest.Adapter{
 		cfg.Version = DefaultVersion
 		return New(seeds, cfg)
 	},
-	IsNative: func(err error) bool {
+	NativeCode: func(err error) (int16, bool) {
 		var ke sarama.KError
-		return errors.As(err, &ke)
+		if errors.As(err, &ke) {
+			return int16(ke), true
+		}
+		return 0, false
 	},
 }
 

@@ -27,8 +27,8 @@ import (
 // adapter calls it once; its own tests keep only what is specific to its
 // client (native error types, configuration, NewFromClient, quirks).
 //
-// a.Open, a.OpenIsolation, a.OpenSASL and a.SASLMechanism are required;
-// a.IsNative is optional. Checks that steer the broker skip when
+// a.Open, a.OpenIsolation, a.OpenSASL, a.SASLMechanism and a.NativeCode are
+// required. Checks that steer the broker skip when
 // KTABLES_BROKERS selects an external cluster.
 func RunAdapterChecks(t *testing.T, a Adapter) {
 	t.Run("round_trip_keeps_nil_empty_headers_timestamps", func(t *testing.T) { checkRoundTrip(t, a) })
@@ -39,6 +39,7 @@ func RunAdapterChecks(t *testing.T, a Adapter) {
 	t.Run("assign_partition_created_after_fetcher", func(t *testing.T) { checkAssignNewPartition(t, a) })
 	t.Run("fetcher_starts_empty_and_fails_after_close", func(t *testing.T) { checkFetcherEmptyThenClosed(t, a) })
 	t.Run("fetch_errors_classified", func(t *testing.T) { checkFetchErrors(t, a) })
+	t.Run("broker_errors_keep_kind_and_native_code", func(t *testing.T) { checkErrorMapping(t, a) })
 	t.Run("closed_transport_calls_fail_with_err_closed", func(t *testing.T) { checkClosed(t, a) })
 	t.Run("no_goroutine_leaks", func(t *testing.T) { checkNoLeaks(t, a) })
 	t.Run("wrong_sasl_password_fails_every_call", func(t *testing.T) { checkWrongSASL(t, a) })
@@ -49,9 +50,81 @@ func RunAdapterChecks(t *testing.T, a Adapter) {
 // checkNative reports when err does not carry the client's own error.
 func checkNative(t *testing.T, a Adapter, err error) {
 	t.Helper()
-	if a.IsNative != nil && !a.IsNative(err) {
+	if _, ok := a.NativeCode(err); !ok {
 		t.Errorf("the client's native error is not reachable from %v", err)
 	}
+}
+
+// checkCode reports when err's native error does not carry Kafka code want.
+func checkCode(t *testing.T, a Adapter, err error, want *kerr.Error) {
+	t.Helper()
+	if code, ok := a.NativeCode(err); !ok || code != want.Code {
+		t.Errorf("native error code %d (found %v), want %d %s, from %v", code, ok, want.Code, want.Message, err)
+	}
+}
+
+// checkErrorMapping: errors a broker answers map to the transport's kind
+// and class, with the client's native error (and its Kafka code) reachable
+// through errors.As (SPEC X6).
+func checkErrorMapping(t *testing.T, a Adapter) {
+	c, seeds := StartCluster(t)
+	tr := openTransport(t, a, seeds)
+	ctx := Ctx(t, 30*time.Second)
+	fatal := func(t *testing.T, what string, err error, kind error, code *kerr.Error) {
+		t.Helper()
+		if !errors.Is(err, kind) || !transport.IsFatal(err) {
+			t.Fatalf("%s: %v, want fatal %v", what, err, kind)
+		}
+		checkCode(t, a, err, code)
+	}
+
+	t.Run("unknown topic", func(t *testing.T) {
+		_, err := tr.Partitions(ctx, Topic(t))
+		fatal(t, "Partitions", err, transport.ErrUnknownTopic, kerr.UnknownTopicOrPartition)
+	})
+
+	topic := NewTopic(t, tr, 1, nil)
+	Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+
+	t.Run("topic exists", func(t *testing.T) {
+		err := tr.CreateTopic(ctx, transport.TopicSpec{Name: topic})
+		if !errors.Is(err, transport.ErrTopicExists) {
+			t.Fatalf("CreateTopic twice: %v", err)
+		}
+		checkCode(t, a, err, kerr.TopicAlreadyExists)
+	})
+
+	t.Run("fetch not authorized", func(t *testing.T) {
+		h := FailNext(t, c, kmsg.Fetch, topic, -1, kerr.TopicAuthorizationFailed)
+		defer h.Remove()
+		f := NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+		pctx := Ctx(t, 10*time.Second)
+		for {
+			b, err := f.Poll(pctx)
+			if err != nil {
+				fatal(t, "Poll", err, transport.ErrAuthorization, kerr.TopicAuthorizationFailed)
+				return
+			}
+			if len(b.Records) > 0 {
+				t.Fatalf("records despite the fault: %v", b.Records)
+			}
+		}
+	})
+
+	t.Run("list offsets not authorized", func(t *testing.T) {
+		FailNext(t, c, kmsg.ListOffsets, topic, 1, kerr.TopicAuthorizationFailed)
+		_, err := tr.EndOffsets(ctx, topic, []int32{0})
+		fatal(t, "EndOffsets", err, transport.ErrAuthorization, kerr.TopicAuthorizationFailed)
+		if _, err := tr.EndOffsets(ctx, topic, []int32{0}); err != nil {
+			t.Fatalf("after the fault: %v", err)
+		}
+	})
+
+	t.Run("produce not authorized", func(t *testing.T) {
+		FailNext(t, c, kmsg.Produce, topic, 1, kerr.TopicAuthorizationFailed)
+		_, err := tr.Produce(ctx, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
+		fatal(t, "Produce", err, transport.ErrAuthorization, kerr.TopicAuthorizationFailed)
+	})
 }
 
 func checkRoundTrip(t *testing.T, a Adapter) {

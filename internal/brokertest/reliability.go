@@ -31,10 +31,11 @@ type Adapter struct {
 	// OpenIsolation returns a transport that reads committed records only,
 	// or every record (read uncommitted). RunAdapterChecks requires it.
 	OpenIsolation func(seeds []string, readCommitted bool) (transport.Transport, error)
-	// IsNative, if set, reports whether err carries the client's own error
-	// type (kerr.Error, sarama.KError, kafka.Error): the checks then also
-	// ask that errors a broker answered keep it reachable.
-	IsNative func(err error) bool
+	// NativeCode returns the Kafka error code carried by the client's own
+	// error type (*kerr.Error, sarama.KError, kafka.Error) reachable from
+	// err with errors.As, and whether there is one. The checks ask that
+	// errors a broker answered keep it reachable (SPEC X6).
+	NativeCode func(err error) (code int16, ok bool)
 }
 
 // RunReliability checks a table over the adapter against kfake faults
