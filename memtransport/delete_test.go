@@ -9,7 +9,7 @@ import (
 	"github.com/ktables/ktables/transport"
 )
 
-func TestDeleteTopic(t *testing.T) {
+func TestTransportDeleteTopic(t *testing.T) {
 	ctx := context.Background()
 	tr := memtransport.New()
 	defer tr.Close()
