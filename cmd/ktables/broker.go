@@ -22,7 +22,7 @@ func runBroker(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("broker takes no arguments, got %q", pos)
+		return usagef("broker takes no arguments, got %s", plural(len(pos), "argument"))
 	}
 	host, portStr, err := net.SplitHostPort(*listen)
 	if err != nil {
@@ -43,6 +43,7 @@ func runBroker(ctx context.Context, sio *stdio, args []string) error {
 	addr := c.ListenAddrs()[0]
 	fmt.Fprintf(sio.stdout, "ktables broker: listening on %s (in-memory kfake; Ctrl-C to stop)\n", addr)
 	fmt.Fprintf(sio.stdout, "try: ktables demo --brokers %s\n", addr)
+	fmt.Fprintf(sio.stdout, "try: kcat -b %s -X partitioner=murmur2_random -P -t flags -K: <<< 'a:1'   (murmur2: the partitions Java clients and ktables use)\n", addr)
 	<-ctx.Done()
 	fmt.Fprintln(sio.stderr, "ktables broker: stopping")
 	return nil

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,6 +104,11 @@ func (c *connFlags) validate(requireBrokers bool) error {
 	if requireBrokers && len(c.seeds()) == 0 {
 		return usagef("no brokers: give --brokers host:port or set %s", envBrokers)
 	}
+	for _, s := range c.seeds() {
+		if err := checkHostPort(s); err != nil {
+			return usagef("--brokers: %v", err)
+		}
+	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
 	}
@@ -114,6 +120,21 @@ func (c *connFlags) validate(requireBrokers bool) error {
 	}
 	if c.saslMech != "" && c.saslUser == "" {
 		return usagef("--sasl-mechanism %s needs --sasl-user", c.saslMech)
+	}
+	return nil
+}
+
+// checkHostPort accepts host:port with a port in 1..65535.
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", s)
+	}
+	if host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number in 1..65535", s, port)
 	}
 	return nil
 }

@@ -24,20 +24,23 @@ type endpoint struct {
 
 func runDemo(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet(sio, "demo", "",
-		"Run the library's main job and narrate it: ensure a compacted topic, start a few service\n"+
-			"instances that announce themselves in a grouped registry (each with its own GroupedWriter),\n"+
-			"follow the live view, delete a member with a tombstone, measure a read-your-own-writes\n"+
-			"barrier and print the table's stats. Without --brokers (or $"+envBrokers+") it starts an\n"+
-			"embedded in-process broker; with --brokers it uses a fresh topic ktables-demo-<random>.")
+		"Run the library's main job and narrate every step and every write: ensure a compacted topic,\n"+
+			"start a few service instances that announce themselves in a grouped registry (each with its\n"+
+			"own GroupedWriter) and heartbeat, follow the live view, delete a member with a tombstone,\n"+
+			"measure a read-your-own-writes barrier and print the table's stats. Without --brokers (or\n"+
+			"$"+envBrokers+") it starts an embedded in-process broker; with --brokers it uses a fresh topic\n"+
+			"ktables-demo-<random> and deletes it at the end. Ctrl-C ends it early: the instances leave\n"+
+			"(tombstones) and it exits 0.")
 	var cf connFlags
-	cf.register(fs, sio)
+	cf.register(fs.FlagSet, sio)
+	fs.Lookup("timeout").Usage = "bound on each network step, on top of --duration"
 	duration := fs.Duration("duration", 10*time.Second, "how long the demo runs")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("demo takes no arguments, got %q", pos)
+		return usagef("demo takes no arguments, got %s", plural(len(pos), "argument"))
 	}
 	if err := cf.validate(false); err != nil {
 		return err
@@ -46,16 +49,33 @@ func runDemo(ctx context.Context, sio *stdio, args []string) error {
 		return usagef("--duration must not be negative")
 	}
 	d := &demo{cf: &cf, out: &narrator{w: sio.stdout, start: time.Now()}, duration: *duration}
-	return d.run(ctx)
+	err = d.run(ctx)
+	if ctx.Err() != nil {
+		// Ctrl-C is how a demo is meant to end early: not an error.
+		switch {
+		case d.interrupted:
+		case err != nil:
+			d.out.say("interrupted: %s", errorLine(err)[len("ktables: "):])
+		default:
+			d.out.say("interrupted")
+		}
+		return nil
+	}
+	return err
 }
 
+// heartbeatInterval is how often each instance rewrites its entry.
+var heartbeatInterval = time.Second
+
 type demo struct {
-	cf       *connFlags
-	out      *narrator
-	duration time.Duration
-	tr       transport.Transport
-	topic    string
-	reg      *ktables.GroupedTable[endpoint]
+	cf          *connFlags
+	out         *narrator
+	duration    time.Duration
+	tr          transport.Transport
+	topic       string
+	reg         *ktables.GroupedTable[endpoint]
+	live        []*instance // announced and not left
+	interrupted bool
 }
 
 // narrator prints numbered lines with the time since the demo started.
@@ -76,7 +96,8 @@ func (d *demo) run(parent context.Context) error {
 	ctx, cancel := context.WithTimeout(parent, d.duration+d.cf.timeout)
 	defer cancel()
 
-	if len(d.cf.seeds()) == 0 {
+	external := len(d.cf.seeds()) > 0
+	if !external {
 		c, err := startBroker("127.0.0.1", 0, 3, false)
 		if err != nil {
 			return err
@@ -101,6 +122,9 @@ func (d *demo) run(parent context.Context) error {
 		return d.cf.explain(ctx, fmt.Sprintf("ensuring topic %q", d.topic), err)
 	}
 	d.out.say("ensure-topic %s: %s (cleanup.policy=%s, 3 partitions)", res.Topic, res.Outcome, res.Policy)
+	if external && res.Outcome == ktables.OutcomeCreated {
+		defer d.deleteTopic(ctx)
+	}
 
 	// The registry: a grouped table whose hooks wake the view printer.
 	changed := make(chan struct{}, 1)
@@ -143,7 +167,30 @@ func (d *demo) run(parent context.Context) error {
 		close(stopView)
 		<-viewDone
 	}()
+	// Whatever ends the demo, the instances still announced leave.
+	defer d.leaveAll(ctx, parent)
 
+	if err := d.main(ctx, parent); err != nil {
+		return err
+	}
+	if parent.Err() != nil {
+		return nil // leaveAll narrates the interruption
+	}
+	if err := d.leaveAll(ctx, parent); err != nil {
+		return err
+	}
+	s := reg.Stats()
+	d.out.say("stats: %d records applied, %d tombstones, %d skipped, %d retries; caught up in %s over %d partitions",
+		s.RecordsApplied, s.TombstonesApplied,
+		s.KeylessRecords+s.KeyDecodeErrors+s.ForeignKeys+s.ValueDecodeErrors, s.Retries,
+		s.CatchUpDuration.Round(time.Microsecond), s.Partitions)
+	d.out.say("done")
+	return nil
+}
+
+// main is the demo's story between opening the registry and shutdown.
+func (d *demo) main(ctx, parent context.Context) error {
+	reg := d.reg
 	// Three instances announce themselves concurrently.
 	insts := []*instance{
 		{group: "billing", member: "host-a", addr: "10.0.0.1:8080"},
@@ -167,7 +214,7 @@ func (d *demo) run(parent context.Context) error {
 
 	// One instance leaves: a tombstone removes its member.
 	leaver := insts[2]
-	if err := leaver.leave(ctx); err != nil {
+	if err := d.leave(ctx, leaver); err != nil {
 		return d.cf.explain(ctx, "deleting search/host-a", err)
 	}
 	d.out.say("instance search/host-a left: tombstone acknowledged")
@@ -176,7 +223,6 @@ func (d *demo) run(parent context.Context) error {
 		return err
 	}
 	d.out.say("barrier: %s — search/host-a present: %v; view: %s", lat, reg.Has("search", "host-a"), view(reg.Snapshot()))
-	insts = insts[:2]
 
 	// Halfway through, a new instance joins; until the end the others
 	// heartbeat (updating their values).
@@ -185,34 +231,38 @@ func (d *demo) run(parent context.Context) error {
 	half := time.NewTimer(time.Until(d.out.start.Add(d.duration / 2)))
 	defer half.Stop()
 	joined := false
-wait:
+	join := func() error {
+		joined = true
+		return d.startAll(ctx, &instance{group: "search", member: "host-c", addr: "10.0.1.3:9200"})
+	}
 	for {
 		select {
 		case <-half.C:
 			if !joined {
-				joined = true
-				in := &instance{group: "search", member: "host-c", addr: "10.0.1.3:9200"}
-				if err := d.startAll(ctx, in); err != nil {
+				if err := join(); err != nil {
 					return err
 				}
-				insts = append(insts, in)
 			}
 		case <-deadline.C:
-			break wait
+			if !joined {
+				return join()
+			}
+			return nil
 		case <-parent.Done():
-			d.out.say("interrupted")
-			break wait
+			return nil
 		}
 	}
-	if !joined {
-		in := &instance{group: "search", member: "host-c", addr: "10.0.1.3:9200"}
-		if err := d.startAll(ctx, in); err != nil {
-			return err
-		}
-		insts = append(insts, in)
-	}
+}
 
-	// Shutdown: every instance leaves gracefully.
+// leaveAll makes every live instance leave with a tombstone, under a
+// context of its own so that Ctrl-C does not cancel the goodbyes, then
+// narrates the outcome in one line.
+func (d *demo) leaveAll(ctx, parent context.Context) error {
+	if len(d.live) == 0 {
+		return nil
+	}
+	insts := d.live
+	d.live = nil
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), d.cf.timeout)
 	defer ccancel()
 	var wg sync.WaitGroup
@@ -226,22 +276,42 @@ wait:
 			return d.cf.explain(cctx, "deleting "+insts[i].name(), err)
 		}
 	}
-	lat, err = d.barrier(cctx)
+	lat, err := d.barrier(cctx)
 	if err != nil {
 		return err
 	}
-	d.out.say("shutdown: every instance left; barrier %s; view: %s", lat, view(reg.Snapshot()))
-
-	s := reg.Stats()
-	d.out.say("stats: %d records applied, %d tombstones, %d skipped, %d retries; caught up in %s over %d partitions",
-		s.RecordsApplied, s.TombstonesApplied,
-		s.KeylessRecords+s.KeyDecodeErrors+s.ForeignKeys+s.ValueDecodeErrors, s.Retries,
-		s.CatchUpDuration.Round(time.Microsecond), s.Partitions)
-	if err := parent.Err(); err != nil {
-		return fmt.Errorf("demo interrupted")
+	if parent.Err() != nil {
+		d.interrupted = true
+		d.out.say("interrupted: %s left with acknowledged tombstones; barrier %s; view: %s",
+			plural(len(insts), "instance"), lat, view(d.reg.Snapshot()))
+		return nil
 	}
-	d.out.say("done")
+	d.out.say("shutdown: every instance left; barrier %s; view: %s", lat, view(d.reg.Snapshot()))
 	return nil
+}
+
+// leave makes one instance leave and forgets it.
+func (d *demo) leave(ctx context.Context, in *instance) error {
+	d.live = slices.DeleteFunc(d.live, func(x *instance) bool { return x == in })
+	return in.leave(ctx)
+}
+
+// deleteTopic removes the topic the demo created on a cluster, where the
+// transport can (transport.TopicDeleter). The embedded broker's topics go
+// with the broker.
+func (d *demo) deleteTopic(ctx context.Context) {
+	del, ok := d.tr.(transport.TopicDeleter)
+	if !ok {
+		d.out.say("topic %s left behind: the %s transport cannot delete topics", d.topic, d.cf.client)
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cf.timeout)
+	defer cancel()
+	if err := del.DeleteTopic(dctx, d.topic); err != nil {
+		d.out.say("could not delete topic %s: %v", d.topic, err)
+		return
+	}
+	d.out.say("deleted topic %s", d.topic)
 }
 
 // barrier runs a Barrier on the registry and returns its latency.
@@ -259,9 +329,16 @@ func (d *demo) startAll(ctx context.Context, insts ...*instance) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(insts))
 	for i, in := range insts {
-		wg.Go(func() { errs[i] = in.start(ctx, d.tr, d.topic, d.out) })
+		// Stagger the heartbeats so that the narration has no long gaps.
+		phase := heartbeatInterval * time.Duration(len(d.live)+i) / 3
+		wg.Go(func() { errs[i] = in.start(ctx, d.tr, d.topic, d.out, phase) })
 	}
 	wg.Wait()
+	for i, err := range errs {
+		if err == nil {
+			d.live = append(d.live, insts[i])
+		}
+	}
 	for i, err := range errs {
 		if err != nil {
 			return d.cf.explain(ctx, "announcing "+insts[i].name(), err)
@@ -282,7 +359,7 @@ type instance struct {
 
 func (in *instance) name() string { return in.group + "/" + in.member }
 
-func (in *instance) start(ctx context.Context, tr transport.Transport, topic string, out *narrator) error {
+func (in *instance) start(ctx context.Context, tr transport.Transport, topic string, out *narrator, phase time.Duration) error {
 	w, err := ktables.OpenGroupedWriter(ctx, tr, topic, ktables.JSON[endpoint](), ktables.WithoutEnsureTopic())
 	if err != nil {
 		return err
@@ -293,24 +370,41 @@ func (in *instance) start(ctx context.Context, tr transport.Transport, topic str
 	}
 	out.say("instance %s announced %s (acknowledged)", in.name(), in.addr)
 	in.w, in.stop, in.done = w, make(chan struct{}), make(chan struct{})
-	go in.heartbeat(ctx)
+	go in.heartbeat(ctx, out, phase)
 	return nil
 }
 
-// heartbeat rewrites the instance's value every 500 ms, as a registry
-// member refreshing its entry would.
-func (in *instance) heartbeat(ctx context.Context) {
+// heartbeat rewrites the instance's value every heartbeatInterval, as a
+// registry member refreshing its entry would, and narrates each write.
+func (in *instance) heartbeat(ctx context.Context, out *narrator, phase time.Duration) {
 	defer close(in.done)
-	tick := time.NewTicker(500 * time.Millisecond)
+	first := time.NewTimer(heartbeatInterval + phase)
+	select {
+	case <-in.stop:
+		first.Stop()
+		return
+	case <-ctx.Done():
+		first.Stop()
+		return
+	case <-first.C:
+	}
+	tick := time.NewTicker(heartbeatInterval)
 	defer tick.Stop()
 	for beats := 1; ; beats++ {
+		start := time.Now()
+		err := in.w.Set(ctx, in.group, in.member, endpoint{Addr: in.addr, Beats: beats})
+		switch {
+		case err == nil:
+			out.say("instance %s heartbeat #%d (acknowledged in %s)", in.name(), beats, time.Since(start).Round(time.Microsecond))
+		case ctx.Err() == nil:
+			out.say("instance %s heartbeat #%d failed: %v", in.name(), beats, err)
+		}
 		select {
 		case <-in.stop:
 			return
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			_ = in.w.Set(ctx, in.group, in.member, endpoint{Addr: in.addr, Beats: beats})
 		}
 	}
 }

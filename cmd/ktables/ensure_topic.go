@@ -36,7 +36,7 @@ func runEnsureTopic(ctx context.Context, sio *stdio, args []string) error {
 		"Create the topic with cleanup.policy=compact if it does not exist, or check that an existing\n"+
 			"one compacts, and print the outcome: created, verified, reconciled, mismatch, unreadable or skipped.")
 	var cf connFlags
-	cf.register(fs, sio)
+	cf.register(fs.FlagSet, sio)
 	topic := fs.String("topic", "", "the topic (required)")
 	partitions := fs.Int("partitions", 1, "partition count when the topic is created")
 	rf := fs.Int("replication-factor", 0, "replication factor when the topic is created (0: the broker's default)")
@@ -48,7 +48,7 @@ func runEnsureTopic(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("ensure-topic takes no arguments, got %q", pos)
+		return usagef("ensure-topic takes no arguments, got %s", plural(len(pos), "argument"))
 	}
 	if err := cf.validate(true); err != nil {
 		return err

@@ -8,9 +8,9 @@ import (
 func runGet(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet(sio, "get", "KEY | --grouped GROUP MEMBER",
 		"Open a table (never creating its topic), wait until it has caught up and print one value.\n"+
-			"Exit status 1, with a message on stderr, when the key is absent.")
+			"Exit status 1, with a message on stderr, when the key is absent or --values cannot show its value.")
 	var tf tableFlags
-	tf.register(fs, sio, true)
+	tf.register(fs, sio, useRead)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -19,10 +19,14 @@ func runGet(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	if tf.grouped && len(pos) != 2 {
-		return usagef("get --grouped takes GROUP MEMBER, got %d arguments", len(pos))
+		return usagef("get --grouped takes GROUP MEMBER, got %s", plural(len(pos), "argument"))
 	}
 	if !tf.grouped && len(pos) != 1 {
-		return usagef("get takes one KEY, got %d arguments", len(pos))
+		return usagef("get takes one KEY, got %s", plural(len(pos), "argument"))
+	}
+	key, err := tf.keyArgs(pos)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, tf.timeout)
 	defer cancel()
@@ -43,16 +47,16 @@ func runGet(ctx context.Context, sio *stdio, args []string) error {
 		what string
 	)
 	if tf.grouped {
-		v, ok = t.grouped.Get(pos[0], pos[1])
-		what = memberName(pos[0], pos[1])
+		v, ok = t.grouped.Get(key[0], key[1])
+		what = memberName(key[0], key[1])
 	} else {
-		v, ok = t.flat.Get(pos[0])
-		what = keyName(pos[0])
+		v, ok = t.flat.Get(key[0])
+		what = keyName(key[0])
 	}
 	if !ok {
 		return fmt.Errorf("%s not found in topic %q", what, tf.topic)
 	}
-	s, err := tf.showValue(what, v)
+	s, err := showValue(tf.values, what, v)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // command is one subcommand. Its run function parses args itself (one
-// flag.FlagSet per subcommand) and returns nil, a *usageError (exit 2),
+// flag set per subcommand) and returns nil, a *usageError (exit 2),
 // flag.ErrHelp (exit 0) or any other error (exit 1).
 type command struct {
 	name     string
@@ -34,6 +34,8 @@ var commands = []command{
 	{"set", "write a value (acknowledged)", runSet},
 	{"delete", "write a tombstone (acknowledged)", runDelete},
 	{"ensure-topic", "create a compacted topic or check an existing one's policy", runEnsureTopic},
+	{"doctor", "read a table's topic once and report what would make the table wrong", runDoctor},
+	{"version", "print the command's version", runVersion},
 }
 
 // run is the whole program: it returns the process exit code. It is called
@@ -49,15 +51,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
+	case "-version", "--version":
+		name = "version"
 	}
 	for _, c := range commands {
 		if c.name != name {
 			continue
 		}
 		err := c.run(ctx, sio, args[1:])
-		return exitCode(stderr, err)
+		return exitCode(stderr, c.name, err)
 	}
-	fmt.Fprintf(stderr, "ktables: unknown command %q (run 'ktables help' for the list)\n", name)
+	fmt.Fprintf(stderr, "ktables: unknown command %q\nrun 'ktables --help' for the list of commands\n", name)
 	return 2
 }
 
@@ -71,7 +75,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.synopsis)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'ktables COMMAND -h' for a command's flags. Start with: ktables demo")
+	fmt.Fprintln(w, "Run 'ktables COMMAND --help' for a command's flags. Start with: ktables demo")
 }
 
 // usageError is a mistake on the command line: exit code 2.
@@ -83,17 +87,16 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-func exitCode(stderr io.Writer, err error) int {
+func exitCode(stderr io.Writer, cmd string, err error) int {
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.Is(err, errFlagParse):
-		return 2 // the flag package already printed the error and usage
 	}
 	if ue, ok := errors.AsType[*usageError](err); ok {
 		fmt.Fprintln(stderr, errorLine(ue))
+		fmt.Fprintf(stderr, "run 'ktables %s --help'\n", cmd)
 		return 2
 	}
 	fmt.Fprintln(stderr, errorLine(err))
@@ -108,43 +111,10 @@ func errorLine(err error) string {
 	return "ktables: " + msg
 }
 
-// errFlagParse marks an error the flag package has already reported.
-var errFlagParse = errors.New("bad flags")
-
-// newFlagSet returns a FlagSet for a subcommand that reports errors on
-// stderr and lets the caller decide the exit code.
-func newFlagSet(sio *stdio, name, argsSynopsis, help string) *flag.FlagSet {
-	fs := flag.NewFlagSet("ktables "+name, flag.ContinueOnError)
-	fs.SetOutput(sio.stderr)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: ktables %s [flags] %s\n\n%s\n\nFlags:\n", name, argsSynopsis, help)
-		fs.PrintDefaults()
+// plural renders a count with its noun: "1 argument", "2 arguments".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
 	}
-	return fs
-}
-
-// parseArgs parses flags that may appear before, between or after the
-// positional arguments ("get KEY --topic T" works), and returns the
-// positional arguments. After "--" everything is positional.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, errFlagParse
-		}
-		rest := fs.Args()
-		consumed := len(args) - len(rest)
-		if consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

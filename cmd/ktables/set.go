@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 
 	"github.com/ktables/ktables"
@@ -13,9 +12,10 @@ func runSet(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet(sio, "set", "KEY VALUE | --grouped GROUP MEMBER VALUE",
 		"Write a value and wait for the broker's acknowledgement. The topic is created,\n"+
 			"compacted, if it does not exist (use ensure-topic to choose partitions and configs).\n"+
-			"With --values base64, VALUE is base64 and its decoded bytes are written.")
+			"KEY, GROUP, MEMBER and VALUE must be valid UTF-8, unless given in base64 with --keys base64\n"+
+			"or --values base64; with --values json, VALUE must be JSON.")
 	var tf tableFlags
-	tf.register(fs, sio, true)
+	tf.register(fs, sio, useWrite)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -24,26 +24,27 @@ func runSet(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	if tf.grouped && len(pos) != 3 {
-		return usagef("set --grouped takes GROUP MEMBER VALUE, got %d arguments", len(pos))
+		return usagef("set --grouped takes GROUP MEMBER VALUE, got %s", plural(len(pos), "argument"))
 	}
 	if !tf.grouped && len(pos) != 2 {
-		return usagef("set takes KEY VALUE, got %d arguments", len(pos))
+		return usagef("set takes KEY VALUE, got %s", plural(len(pos), "argument"))
 	}
-	raw := pos[len(pos)-1]
-	value := []byte(raw)
-	if tf.values == "base64" {
-		if value, err = base64.StdEncoding.DecodeString(raw); err != nil {
-			return usagef("VALUE is not base64: %v", err)
-		}
+	key, err := tf.keyArgs(pos[:len(pos)-1])
+	if err != nil {
+		return err
 	}
-	return write(ctx, &tf, pos[:len(pos)-1], value)
+	value, err := decodeArg("VALUE", tf.values, "--values", pos[len(pos)-1])
+	if err != nil {
+		return err
+	}
+	return write(ctx, &tf, key, value)
 }
 
 func runDelete(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet(sio, "delete", "KEY | --grouped GROUP MEMBER",
 		"Write a tombstone for a key and wait for the broker's acknowledgement.")
 	var tf tableFlags
-	tf.register(fs, sio, false)
+	tf.register(fs, sio, useDelete)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -52,12 +53,16 @@ func runDelete(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	if tf.grouped && len(pos) != 2 {
-		return usagef("delete --grouped takes GROUP MEMBER, got %d arguments", len(pos))
+		return usagef("delete --grouped takes GROUP MEMBER, got %s", plural(len(pos), "argument"))
 	}
 	if !tf.grouped && len(pos) != 1 {
-		return usagef("delete takes one KEY, got %d arguments", len(pos))
+		return usagef("delete takes one KEY, got %s", plural(len(pos), "argument"))
 	}
-	return write(ctx, &tf, pos, nil)
+	key, err := tf.keyArgs(pos)
+	if err != nil {
+		return err
+	}
+	return write(ctx, &tf, key, nil)
 }
 
 // write sets key (one element, or group and member) to value, or deletes it

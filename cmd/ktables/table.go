@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,15 +22,36 @@ type tableFlags struct {
 	connFlags
 	topic   string
 	grouped bool
+	keys    string
 	values  string
 }
 
-func (t *tableFlags) register(fs *flag.FlagSet, sio *stdio, withValues bool) {
-	t.connFlags.register(fs, sio)
+// flagUse is what a command does with keys and values: it decides which
+// of --keys and --values it takes and how they read.
+type flagUse int
+
+const (
+	useRead   flagUse = iota // dump, get, watch, doctor: --keys, --values (utf8|base64|json)
+	useWrite                 // set: --keys, --values for the VALUE argument
+	useDelete                // delete: --keys only
+)
+
+func (t *tableFlags) register(fs *flags, sio *stdio, use flagUse) {
+	t.connFlags.register(fs.FlagSet, sio)
 	fs.StringVar(&t.topic, "topic", "", "the table's topic (required)")
 	fs.BoolVar(&t.grouped, "grouped", false, "the topic holds a grouped table: keys are (group, member) pairs")
-	if withValues {
-		fs.StringVar(&t.values, "values", "utf8", "how values are shown: utf8 (a value that is not valid UTF-8 is an error) or base64")
+	switch use {
+	case useRead:
+		fs.StringVar(&t.keys, "keys", encUTF8, "how keys are shown (and KEY is given): utf8, or base64 for any bytes\n"+
+			"(with utf8, a key that is not valid UTF-8 is skipped and counted on stderr)")
+		fs.StringVar(&t.values, "values", encUTF8, "how values are shown: utf8 (a value that is not valid UTF-8 is skipped and\n"+
+			"counted on stderr), base64, or json (each value embedded as JSON; one that is not is an error)")
+	case useWrite:
+		fs.StringVar(&t.keys, "keys", encUTF8, "how KEY (or GROUP and MEMBER) is given: utf8 (must be valid UTF-8) or base64 (decoded)")
+		fs.StringVar(&t.values, "values", encUTF8, "how VALUE is given: utf8 (must be valid UTF-8), base64 (decoded before writing)\n"+
+			"or json (must be valid JSON; written as given)")
+	case useDelete:
+		fs.StringVar(&t.keys, "keys", encUTF8, "how KEY (or GROUP and MEMBER) is given: utf8 (must be valid UTF-8) or base64 (decoded)")
 	}
 }
 
@@ -46,21 +65,39 @@ func (t *tableFlags) validate() error {
 	if err := ktables.ValidateTopicName(t.topic); err != nil {
 		return usagef("--topic: %v", err)
 	}
-	if t.values != "" && t.values != "utf8" && t.values != "base64" {
-		return usagef("unknown --values %q (want utf8|base64)", t.values)
+	switch t.keys {
+	case "", encUTF8, encBase64:
+	default:
+		return usagef("unknown --keys %q (want utf8|base64)", t.keys)
+	}
+	switch t.values {
+	case "", encUTF8, encBase64, encJSON:
+	default:
+		return usagef("unknown --values %q (want utf8|base64|json)", t.values)
 	}
 	return nil
 }
 
-// showValue renders a value for output per --values; what names its key.
-func (t *tableFlags) showValue(what string, v []byte) (string, error) {
-	if t.values == "base64" {
-		return base64.StdEncoding.EncodeToString(v), nil
+// keyArgs decodes the KEY, or GROUP and MEMBER, arguments per --keys.
+func (t *tableFlags) keyArgs(args []string) ([]string, error) {
+	names := []string{"KEY"}
+	if t.grouped {
+		names = []string{"GROUP", "MEMBER"}
 	}
-	if !utf8.Valid(v) {
-		return "", fmt.Errorf("the value of %s is not valid UTF-8 (use --values base64)", what)
+	out := make([]string, len(args))
+	for i, a := range args {
+		b, err := decodeArg(names[i], t.keys, "--keys", a)
+		if err != nil {
+			return nil, err
+		}
+		// The grouped key codec reads UTF-8 names only (SPEC G2): a group
+		// or member given in base64 must still decode to text.
+		if t.grouped && !utf8.Valid(b) {
+			return nil, usagef("%s decodes to bytes that are not valid UTF-8: group and member names are text", names[i])
+		}
+		out[i] = string(b)
 	}
-	return string(v), nil
+	return out, nil
 }
 
 func keyName(key string) string { return fmt.Sprintf("key %q", key) }
@@ -140,7 +177,7 @@ func openTable(ctx context.Context, sio *stdio, tf *tableFlags, tr transport.Tra
 	if isTerminal(sio.stderr) {
 		total, err := recordsToRead(ctx, tr, tf.topic)
 		if err != nil {
-			return nil, tf.explain(ctx, fmt.Sprintf("reading the offsets of topic %q", tf.topic), topicErr(tf.topic, err))
+			return nil, tf.explainTopic(ctx, fmt.Sprintf("reading the offsets of topic %q", tf.topic), tf.topic, err)
 		}
 		stop = showProgress(sio.stderr, tf.topic, total, seen.Load)
 	}
@@ -155,7 +192,7 @@ func openTable(ctx context.Context, sio *stdio, tf *tableFlags, tr transport.Tra
 		stop()
 	}
 	if err != nil {
-		return nil, tf.explain(ctx, fmt.Sprintf("opening topic %q", tf.topic), topicErr(tf.topic, err))
+		return nil, tf.explainTopic(ctx, fmt.Sprintf("opening topic %q", tf.topic), tf.topic, err)
 	}
 	return t, nil
 }
@@ -175,12 +212,27 @@ func openRaw(ctx context.Context, tr transport.Transport, tf *tableFlags, opts [
 	return &table{flat: f}, nil
 }
 
-// topicErr says plainly that a topic does not exist.
-func topicErr(topic string, err error) error {
-	if errors.Is(err, transport.ErrUnknownTopic) {
-		return fmt.Errorf("topic %q does not exist: %w", topic, err)
+// missingTopicError says once that a topic does not exist. The chain it
+// wraps (the core's "open", the transport's operation, Kafka's error code)
+// stays available to errors.Is but is not repeated in the message.
+type missingTopicError struct {
+	topic, brokers string
+	err            error
+}
+
+func (e *missingTopicError) Error() string {
+	return fmt.Sprintf("topic %q does not exist on %s (create it with 'ktables ensure-topic' or 'ktables set')", e.topic, e.brokers)
+}
+
+func (e *missingTopicError) Unwrap() error { return e.err }
+
+// explainTopic is explain for a step on one topic: a missing topic is
+// reported as such, in one clause, whatever the step was.
+func (c *connFlags) explainTopic(ctx context.Context, stage, topic string, err error) error {
+	if errors.Is(err, transport.ErrUnknownTopic) && ctx.Err() == nil {
+		return &missingTopicError{topic: topic, brokers: c.brokers, err: err}
 	}
-	return err
+	return c.explain(ctx, stage, err)
 }
 
 // recordsToRead sums end minus start offsets over the topic's partitions:
