@@ -56,15 +56,18 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestUnknownFlag: a usage error is one "ktables: " line and a pointer to
+// the command's help, exit 2 (issue 20 item 3).
 func TestUnknownFlag(t *testing.T) {
-	for _, cmd := range []string{"demo", "broker", "dump", "get", "watch", "set", "delete", "ensure-topic"} {
+	for _, cmd := range []string{"demo", "broker", "dump", "get", "watch", "set", "delete", "ensure-topic", "doctor", "version"} {
 		r := cli(t, cmd, "--no-such-flag")
-		if r.code != 2 || !strings.Contains(r.stderr, "flag provided but not defined: -no-such-flag") {
-			t.Fatalf("%s --no-such-flag: exit %d, stderr %q", cmd, r.code, r.stderr)
+		want := "ktables: unknown flag --no-such-flag\nrun 'ktables " + cmd + " --help'\n"
+		if r.code != 2 || r.stderr != want {
+			t.Fatalf("%s --no-such-flag: exit %d, stderr %q, want %q", cmd, r.code, r.stderr, want)
 		}
 	}
-	if r := cli(t, "dump", "-h"); r.code != 0 || !strings.Contains(r.stderr, "Usage: ktables dump") {
-		t.Fatalf("dump -h: exit %d, stderr %q", r.code, r.stderr)
+	if r := cli(t, "dump", "-h"); r.code != 0 || !strings.Contains(r.stdout, "Usage: ktables dump") {
+		t.Fatalf("dump -h: exit %d, stdout %q", r.code, r.stdout)
 	}
 	if r := cli(t); r.code != 2 || !strings.Contains(r.stderr, "Commands:") {
 		t.Fatalf("no command: exit %d, stderr %q", r.code, r.stderr)

@@ -79,6 +79,13 @@ func checkFail(t *testing.T, r result, code int, want string, args ...string) {
 	}
 	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
 	last := lines[len(lines)-1]
+	if code == 2 {
+		// A usage error: the error line, then where to find the help.
+		if len(lines) != 2 || !strings.HasPrefix(last, "run 'ktables ") || !strings.HasSuffix(last, " --help'") {
+			t.Fatalf("ktables %s: usage error without the help pointer:\n%s", strings.Join(args, " "), r.stderr)
+		}
+		last = lines[0]
+	}
 	if !strings.HasPrefix(last, "ktables: ") || !strings.Contains(last, want) {
 		t.Fatalf("ktables %s: stderr's last line %q, want a \"ktables: \" line containing %q\nstderr: %s", strings.Join(args, " "), last, want, r.stderr)
 	}
