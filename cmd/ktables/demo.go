@@ -378,7 +378,7 @@ func (in *instance) start(ctx context.Context, tr transport.Transport, topic str
 // registry member refreshing its entry would, and narrates each write.
 func (in *instance) heartbeat(ctx context.Context, out *narrator, phase time.Duration) {
 	defer close(in.done)
-	first := time.NewTimer(heartbeatInterval + phase)
+	first := time.NewTimer(heartbeatInterval/2 + phase)
 	select {
 	case <-in.stop:
 		first.Stop()
