@@ -130,10 +130,12 @@ func TestKcatRoundTrip(t *testing.T) {
 	c := []string{"--brokers", addr}
 	ok(t, args([]string{"ensure-topic", "--topic", "flags", "--partitions", "3"}, c)...)
 
-	// -K: splits key from value; -Z sends empty values as null: tombstones.
+	// -K: splits key from value; -Z sends empty values as null: tombstones;
+	// murmur2_random puts keys where Java clients and ktables do (issue 20
+	// item 5), which the doctor checks below.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, kcat, "-b", addr, "-P", "-t", "flags", "-K:", "-Z")
+	cmd := exec.CommandContext(ctx, kcat, "-b", addr, "-X", "partitioner=murmur2_random", "-P", "-t", "flags", "-K:", "-Z")
 	cmd.Stdin = strings.NewReader("a:1\nb:2\nc:3\nb:\na:one\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("kcat -P: %v\n%s", err, out)
@@ -141,6 +143,10 @@ func TestKcatRoundTrip(t *testing.T) {
 	r := ok(t, args([]string{"dump", "--topic", "flags", "--format", "text"}, c)...)
 	if r.stdout != "a\tone\nc\t3\n" {
 		t.Fatalf("dump of kcat's records = %q", r.stdout)
+	}
+	ok(t, args([]string{"set", "--topic", "flags"}, c, []string{"b", "two"})...)
+	if r := cli(t, args([]string{"doctor", "--topic", "flags"}, c)...); r.code != 0 {
+		t.Fatalf("doctor after kcat -X partitioner=murmur2_random: exit %d\n%s", r.code, r.stdout)
 	}
 
 	// And back: what the CLI writes, kcat reads (with murmur2 partitions).

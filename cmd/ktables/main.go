@@ -6,18 +6,23 @@
 //
 //	ktables demo [--brokers B] [--duration 10s] [--client franz|sarama|kafkago]
 //	ktables broker [--listen 127.0.0.1:9092] [--partitions N]
-//	ktables dump --brokers B --topic T [--grouped] [--format json|text] [--values utf8|base64]
+//	ktables dump --brokers B --topic T [--grouped] [--format json|text] [--keys utf8|base64] [--values utf8|base64|json]
 //	ktables get --brokers B --topic T KEY | --grouped GROUP MEMBER
 //	ktables watch --brokers B --topic T [--grouped] [--duration D]
 //	ktables set --brokers B --topic T KEY VALUE | --grouped GROUP MEMBER VALUE
 //	ktables delete --brokers B --topic T KEY | --grouped GROUP MEMBER
 //	ktables ensure-topic --brokers B --topic T [--partitions N] [--replication-factor R] [--config k=v]... [--on-mismatch MODE]
+//	ktables doctor --brokers B --topic T [--grouped] [--format human|json] [--max-offline D]
+//	ktables version
 //
 // Every command that talks to a cluster takes --client (franz, sarama or
 // kafkago), --timeout (bounding the whole command), TLS flags (--tls,
 // --tls-ca, --tls-cert, --tls-key) and SASL flags (--sasl-mechanism,
 // --sasl-user, --sasl-password). --brokers defaults to $KTABLES_BROKERS and
 // --sasl-password to $KTABLES_SASL_PASSWORD.
+//
+// Errors are one "ktables: ..." line; a usage error adds "run 'ktables CMD
+// --help'" and exits 2.
 //
 // Install it from a checkout (the module uses replace directives pointing at
 // the sibling modules of the repository):
