@@ -164,7 +164,7 @@ func TestWatch(t *testing.T) {
 						t.Fatalf("watch exited %d early: %s", code, errb.String())
 					default:
 					}
-					return strings.Contains(errb.String(), "caught up with 1 keys")
+					return strings.Contains(errb.String(), "caught up with 1 key;")
 				})
 
 				ok(t, args([]string{"set"}, g, c, tf, key, []string{"after"})...)
