@@ -19,7 +19,7 @@
 // it compacts more eagerly than Kafka (a compaction, triggered with
 // Cluster.Compact, keeps only the last batch unconditionally and moves the
 // log start offset); it does not validate topic configs.
-package brokertest
+package kafkatest
 
 import (
 	"errors"
@@ -80,7 +80,7 @@ func startKfake(t testing.TB, opts ...kfake.Opt) (*kfake.Cluster, []string) {
 	t.Helper()
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
-		t.Fatalf("brokertest: starting kfake: %v", err)
+		t.Fatalf("kafkatest: starting kfake: %v", err)
 	}
 	t.Cleanup(c.Close)
 	return c, c.ListenAddrs()
@@ -135,7 +135,7 @@ func Fail(t testing.TB, c *kfake.Cluster, faults ...kfake.Fault) *kfake.FaultHan
 // topic) fail with err; n < 0 means every such request until the test ends.
 // For example, to deny reading a topic:
 //
-//	brokertest.FailNext(t, c, kmsg.Fetch, topic, -1, kerr.TopicAuthorizationFailed)
+//	kafkatest.FailNext(t, c, kmsg.Fetch, topic, -1, kerr.TopicAuthorizationFailed)
 //
 // Requests with per-partition error codes (Fetch, ListOffsets, Produce)
 // carry the code per partition; others per topic or at the top level, as a
@@ -143,7 +143,7 @@ func Fail(t testing.TB, c *kfake.Cluster, faults ...kfake.Fault) *kfake.FaultHan
 func FailNext(t testing.TB, c *kfake.Cluster, key kmsg.Key, topic string, n int, err *kerr.Error) *kfake.FaultHandle {
 	t.Helper()
 	if n == 0 {
-		t.Fatalf("brokertest: FailNext with n == 0 injects nothing")
+		t.Fatalf("kafkatest: FailNext with n == 0 injects nothing")
 	}
 	return Fail(t, c, kfake.Fault{
 		Keys:  []kmsg.Key{key},
@@ -155,7 +155,7 @@ func FailNext(t testing.TB, c *kfake.Cluster, key kmsg.Key, topic string, n int,
 
 // ErrDropped is what DropConnections answers with: kfake closes the client
 // connection, which the client sees as a network error (EOF or reset).
-var ErrDropped = errors.New("brokertest: connection dropped by fault injection")
+var ErrDropped = errors.New("kafkatest: connection dropped by fault injection")
 
 // DropConnections closes the connection of the next n requests of kind key
 // (n < 0: every such request until the test ends), simulating a broker that

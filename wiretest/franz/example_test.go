@@ -1,4 +1,4 @@
-package saramatransport_test
+package franzwire
 
 import (
 	"context"
@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ktables/ktables"
 	"github.com/ktables/ktables/transport"
-	saramatransport "github.com/ktables/ktables/transport_sarama"
+	franztransport "github.com/ktables/ktables/transport_franz"
 )
 
 // The transport over an in-process kfake broker: create a topic, produce a
@@ -23,9 +23,7 @@ func Example() {
 	}
 	defer c.Close()
 
-	cfg := saramatransport.NewConfig()
-	cfg.ClientID = "example"
-	tr, err := saramatransport.New(c.ListenAddrs(), cfg)
+	tr, err := franztransport.New(c.ListenAddrs(), kgo.ClientID("example"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -82,43 +80,4 @@ func Example() {
 	// p1@0 billing="10.0.0.7:8080"
 	// p1@1 search=""
 	// p1@2 billing deleted
-}
-
-// A table and a writer over sarama, as an application uses them.
-func Example_table() {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-
-	tr, err := saramatransport.New(c.ListenAddrs(), saramatransport.NewConfig())
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer tr.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-
-	w, err := ktables.OpenWriter(ctx, tr, "flags", ktables.JSON[bool]())
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer w.Close()
-	flags, err := ktables.Open(ctx, tr, "flags", ktables.JSON[bool]())
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer flags.Close()
-
-	if err := w.Set(ctx, "dark-mode", true); err != nil {
-		log.Fatal(err)
-	}
-	if err := flags.Barrier(ctx); err != nil { // read your own write
-		log.Fatal(err)
-	}
-	on, _ := flags.Get("dark-mode")
-	fmt.Println("dark-mode:", on, flags.Status())
-	// Output:
-	// dark-mode: true caught up
 }

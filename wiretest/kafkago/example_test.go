@@ -1,4 +1,4 @@
-package kafkagotransport_test
+package kafkagowire
 
 import (
 	"context"
