@@ -12,7 +12,10 @@ require (
 
 require (
 	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/ktables/ktables/transport_franz v0.1.0
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 )
 
 replace github.com/ktables/ktables => ../
+
+replace github.com/ktables/ktables/transport_franz => ../transport_franz
