@@ -10,8 +10,7 @@ import (
 )
 
 // Every citation of a clause ("SPEC" then a clause id) in the repository's Go
-// files and docs resolves to
-// a clause of docs/SPEC.md: the contract the tests and messages cite ships
+// files and docs resolves to a clause of docs/SPEC.md: the contract the tests and messages cite ships
 // with the project.
 func TestSpecCitationsResolve(t *testing.T) {
 	spec, err := os.ReadFile("docs/SPEC.md")
