@@ -4,7 +4,6 @@ go 1.26.0
 
 replace (
 	github.com/ktables/ktables => ../
-	github.com/ktables/ktables/internal/brokertest => ../internal/brokertest
 	github.com/ktables/ktables/transport_franz => ../transport_franz
 	github.com/ktables/ktables/transport_kafkago => ../transport_kafkago
 	github.com/ktables/ktables/transport_sarama => ../transport_sarama
@@ -12,10 +11,10 @@ replace (
 
 require (
 	github.com/IBM/sarama v1.61.1
-	github.com/ktables/ktables v0.0.0
-	github.com/ktables/ktables/transport_franz v0.0.0-00010101000000-000000000000
-	github.com/ktables/ktables/transport_kafkago v0.0.0-00010101000000-000000000000
-	github.com/ktables/ktables/transport_sarama v0.0.0-00010101000000-000000000000
+	github.com/ktables/ktables v0.1.0
+	github.com/ktables/ktables/transport_franz v0.1.0
+	github.com/ktables/ktables/transport_kafkago v0.1.0
+	github.com/ktables/ktables/transport_sarama v0.1.0
 	github.com/segmentio/kafka-go v0.4.51
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kadm v1.20.0
@@ -48,3 +47,5 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 )
+
+replace github.com/ktables/ktables/kafkatest => ../kafkatest

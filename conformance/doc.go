@@ -6,22 +6,31 @@
 // # Running it
 //
 // Write a Harness: a constructor of transports and the Features the system
-// under test has. Then call Run from a test:
+// under test has. Then call Run from a test (from the package Example):
 //
-//	type harness struct{ seeds []string }
+//	// memHarness runs the suite on one in-memory cluster: every case gets a
+//	// client of it, as a process would.
+//	type memHarness struct{ c *memtransport.Cluster }
 //
-//	func (h harness) NewTransport(ctx context.Context) (transport.Transport, error) {
-//		return franztransport.New(kgo.SeedBrokers(h.seeds...))
+//	func (h memHarness) NewTransport(context.Context) (transport.Transport, error) {
+//		return h.c.Transport(), nil
 //	}
 //
-//	func (h harness) Features() conformance.Features {
+//	func (h memHarness) Features() conformance.Features {
 //		return conformance.Features{TopicConfig: true, CreatePartitions: true, SecondProcess: true}
 //	}
 //
 //	func TestConformance(t *testing.T) {
-//		seeds := strings.Split(os.Getenv("KTABLES_BROKERS"), ",")
-//		conformance.Run(t, harness{seeds})
+//		c := memtransport.NewCluster()
+//		t.Cleanup(func() { c.Close() })
+//		conformance.Run(t, memHarness{c})
 //	}
+//
+// For a Kafka transport, package github.com/ktables/ktables/kafkatest
+// (module of its own) has the Harness: kafkatest.NewHarness runs the suite
+// over kfake, an in-process broker, with compaction, transactions and fault
+// injection, or over the cluster named by KTABLES_BROKERS. Its example runs
+// the whole suite over a transport defined outside this repository.
 //
 // RunTransport runs only the transport contract (SPEC 11 and the record
 // rules of SPEC 2); RunTable runs the core library over the transport (SPEC

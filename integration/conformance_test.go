@@ -6,7 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ktables/ktables/conformance"
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 	"github.com/ktables/ktables/transport"
 	franztransport "github.com/ktables/ktables/transport_franz"
 	kafkagotransport "github.com/ktables/ktables/transport_kafkago"
@@ -33,7 +33,7 @@ var adapters = map[string]func(seeds []string) (transport.Transport, error){
 func TestConformance(t *testing.T) {
 	for name, open := range adapters {
 		t.Run(name, func(t *testing.T) {
-			conformance.Run(t, brokertest.NewExternalHarness(brokers(t), open))
+			conformance.Run(t, kafkatest.NewExternalHarness(brokers(t), open))
 		})
 	}
 }

@@ -3,11 +3,10 @@ module github.com/ktables/ktables/integration
 go 1.26.0
 
 require (
-	github.com/ktables/ktables v0.0.0
-	github.com/ktables/ktables/internal/brokertest v0.0.0
-	github.com/ktables/ktables/transport_franz v0.0.0
-	github.com/ktables/ktables/transport_kafkago v0.0.0
-	github.com/ktables/ktables/transport_sarama v0.0.0
+	github.com/ktables/ktables v0.1.0
+	github.com/ktables/ktables/transport_franz v0.1.0
+	github.com/ktables/ktables/transport_kafkago v0.1.0
+	github.com/ktables/ktables/transport_sarama v0.1.0
 	github.com/testcontainers/testcontainers-go v0.40.0
 	github.com/testcontainers/testcontainers-go/modules/kafka v0.40.0
 	github.com/twmb/franz-go v1.22.3
@@ -45,6 +44,7 @@ require (
 	github.com/jcmturner/gokrb5/v8 v8.4.4 // indirect
 	github.com/jcmturner/rpc/v2 v2.0.3 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/ktables/ktables/kafkatest v0.1.0
 	github.com/lufia/plan9stats v0.0.0-20211012122336-39d0f177ccd0 // indirect
 	github.com/magiconair/properties v1.8.10 // indirect
 	github.com/moby/docker-image-spec v1.3.1 // indirect
@@ -89,8 +89,9 @@ require (
 
 replace (
 	github.com/ktables/ktables => ../
-	github.com/ktables/ktables/internal/brokertest => ../internal/brokertest
 	github.com/ktables/ktables/transport_franz => ../transport_franz
 	github.com/ktables/ktables/transport_kafkago => ../transport_kafkago
 	github.com/ktables/ktables/transport_sarama => ../transport_sarama
 )
+
+replace github.com/ktables/ktables/kafkatest => ../kafkatest

@@ -6,78 +6,40 @@ import (
 	"log"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ktables/ktables/transport"
+	"github.com/ktables/ktables"
 	franztransport "github.com/ktables/ktables/transport_franz"
 )
 
-// The transport over an in-process kfake broker: create a topic, produce a
-// value, an empty value and a tombstone to an explicit partition, read them
-// back.
+// A table and a writer over the adapter, as an application uses them. It
+// needs a broker at localhost:9092, so it is compiled but not run here; the
+// runnable version, over an in-process broker, is in wiretest/franz.
 func Example() {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-
-	tr, err := franztransport.New(c.ListenAddrs(), kgo.ClientID("example"))
+	tr, err := franztransport.New([]string{"localhost:9092"}, kgo.ClientID("billing"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer tr.Close()
-
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	const topic = "services"
-	if err := tr.CreateTopic(ctx, transport.TopicSpec{Name: topic, Partitions: 2, Configs: map[string]string{"cleanup.policy": "compact"}}); err != nil {
-		log.Fatal(err)
-	}
-	for _, r := range []transport.Record{
-		{Key: []byte("billing"), Value: []byte("10.0.0.7:8080"), Partition: 1},
-		{Key: []byte("search"), Value: []byte{}, Partition: 1},
-		{Key: []byte("billing"), Value: nil, Partition: 1},
-	} {
-		off, err := tr.Produce(ctx, topic, r)
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println("produced at offset", off)
-	}
 
-	ends, err := tr.EndOffsets(ctx, topic, []int32{0, 1})
+	w, err := ktables.OpenWriter(ctx, tr, "flags", ktables.JSON[bool]())
 	if err != nil {
 		log.Fatal(err)
 	}
-	f, err := tr.NewFetcher(ctx, topic, map[int32]int64{0: 0, 1: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	defer w.Close()
+	flags, err := ktables.Open(ctx, tr, "flags", ktables.JSON[bool]())
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer f.Close()
-	for next := int64(0); next < ends[1]; {
-		b, err := f.Poll(ctx)
-		if err != nil {
-			log.Fatal(err)
-		}
-		for _, r := range b.Records {
-			switch {
-			case r.Value == nil:
-				fmt.Printf("p%d@%d %s deleted\n", r.Partition, r.Offset, r.Key)
-			default:
-				fmt.Printf("p%d@%d %s=%q\n", r.Partition, r.Offset, r.Key, r.Value)
-			}
-		}
-		if n, ok := b.Next[1]; ok {
-			next = n
-		}
+	defer flags.Close()
+	if err := w.Set(ctx, "dark-mode", true); err != nil {
+		log.Fatal(err)
 	}
-	// Output:
-	// produced at offset 0
-	// produced at offset 1
-	// produced at offset 2
-	// p1@0 billing="10.0.0.7:8080"
-	// p1@1 search=""
-	// p1@2 billing deleted
+	if err := flags.Barrier(ctx); err != nil { // read your own write
+		log.Fatal(err)
+	}
+	on, _ := flags.Get("dark-mode")
+	fmt.Println("dark-mode:", on)
 }

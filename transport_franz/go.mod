@@ -3,11 +3,9 @@ module github.com/ktables/ktables/transport_franz
 go 1.26.0
 
 require (
-	github.com/ktables/ktables v0.0.0
-	github.com/ktables/ktables/internal/brokertest v0.0.0
+	github.com/ktables/ktables v0.1.0
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kadm v1.20.0
-	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
 	github.com/twmb/franz-go/pkg/kmsg v1.15.1
 )
 
@@ -16,7 +14,4 @@ require (
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 )
 
-replace (
-	github.com/ktables/ktables => ../
-	github.com/ktables/ktables/internal/brokertest => ../internal/brokertest
-)
+replace github.com/ktables/ktables => ../

@@ -4,11 +4,7 @@ go 1.26.0
 
 require (
 	github.com/IBM/sarama v1.61.1
-	github.com/ktables/ktables v0.0.0
-	github.com/ktables/ktables/internal/brokertest v0.0.0
-	github.com/twmb/franz-go v1.22.3
-	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
-	github.com/twmb/franz-go/pkg/kmsg v1.15.1
+	github.com/ktables/ktables v0.1.0
 )
 
 require (
@@ -23,13 +19,9 @@ require (
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/rcrowley/go-metrics v0.0.0-20250401214520-65e299d6c5c9 // indirect
-	github.com/twmb/franz-go/pkg/kadm v1.20.0 // indirect
 	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 )
 
-replace (
-	github.com/ktables/ktables => ../
-	github.com/ktables/ktables/internal/brokertest => ../internal/brokertest
-)
+replace github.com/ktables/ktables => ../

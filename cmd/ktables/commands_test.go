@@ -12,12 +12,12 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 	franztransport "github.com/ktables/ktables/transport_franz"
 )
 
 func TestDemoEmbedded(t *testing.T) {
-	if seeds := brokertest.External(); len(seeds) > 0 {
+	if seeds := kafkatest.External(); len(seeds) > 0 {
 		t.Skip("KTABLES_BROKERS is set: the demo would use it instead of its embedded broker")
 	}
 	forEachClient(t, func(t *testing.T, client string) {
@@ -43,7 +43,7 @@ func TestDemoEmbedded(t *testing.T) {
 }
 
 func TestDemoBrokers(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	r := ok(t, "demo", "--duration", "500ms", "--brokers", strings.Join(seeds, ","))
 	if strings.Contains(r.stdout, "embedded broker") || !strings.Contains(r.stdout, "cluster: "+strings.Join(seeds, ",")) {
 		t.Fatalf("demo --brokers did not use the brokers:\n%s", r.stdout)

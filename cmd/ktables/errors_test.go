@@ -18,7 +18,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -191,7 +191,7 @@ func testPKI(t *testing.T, dir string) *tls.Config {
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	srv := testPKI(t, dir)
-	_, seeds := brokertest.StartCluster(t, kfake.TLS(srv))
+	_, seeds := kafkatest.StartCluster(t, kfake.TLS(srv))
 	forEachClient(t, func(t *testing.T, client string) {
 		c := append(conn(seeds, client), "--tls-ca", filepath.Join(dir, "ca.pem"),
 			"--tls-cert", filepath.Join(dir, "client.pem"), "--tls-key", filepath.Join(dir, "client-key.pem"))
@@ -217,7 +217,7 @@ func TestSASL(t *testing.T) {
 		{"scram-sha-512", "SCRAM-SHA-512"},
 	} {
 		t.Run(mech.flag, func(t *testing.T) {
-			_, seeds := brokertest.StartCluster(t, kfake.EnableSASL(), kfake.Superuser(mech.kfake, "alice", "s3cret"))
+			_, seeds := kafkatest.StartCluster(t, kfake.EnableSASL(), kfake.Superuser(mech.kfake, "alice", "s3cret"))
 			forEachClient(t, func(t *testing.T, client string) {
 				c := append(conn(seeds, client), "--sasl-mechanism", mech.flag, "--sasl-user", "alice")
 				_, tf := topicFlag(t)
@@ -238,7 +238,7 @@ func TestSASL(t *testing.T) {
 }
 
 func TestSASLPasswordFromEnv(t *testing.T) {
-	_, seeds := brokertest.StartCluster(t, kfake.EnableSASL(), kfake.Superuser("PLAIN", "bob", "envpass"))
+	_, seeds := kafkatest.StartCluster(t, kfake.EnableSASL(), kfake.Superuser("PLAIN", "bob", "envpass"))
 	t.Setenv(envSASLPassword, "envpass")
 	c := append(conn(seeds, "franz"), "--sasl-mechanism", "plain", "--sasl-user", "bob")
 	_, tf := topicFlag(t)
@@ -246,7 +246,7 @@ func TestSASLPasswordFromEnv(t *testing.T) {
 }
 
 func TestBrokersFromEnv(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	t.Setenv(envBrokers, strings.Join(seeds, ","))
 	_, tf := topicFlag(t)
 	ok(t, args([]string{"set"}, tf, []string{"k", "v"})...)

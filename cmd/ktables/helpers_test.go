@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test
@@ -140,6 +140,6 @@ func args(parts ...[]string) []string {
 }
 
 func topicFlag(t *testing.T) (string, []string) {
-	topic := brokertest.Topic(t)
+	topic := kafkatest.Topic(t)
 	return topic, []string{"--topic", topic}
 }

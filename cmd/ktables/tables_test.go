@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 )
 
 func TestSetDeleteDumpGet(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	forEachClient(t, func(t *testing.T, client string) {
 		c := conn(seeds, client)
 		_, tf := topicFlag(t)
@@ -48,7 +48,7 @@ func TestSetDeleteDumpGet(t *testing.T) {
 }
 
 func TestGrouped(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	forEachClient(t, func(t *testing.T, client string) {
 		c := conn(seeds, client)
 		g := []string{"--grouped"}
@@ -89,7 +89,7 @@ func TestGrouped(t *testing.T) {
 }
 
 func TestBinaryValues(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	c := conn(seeds, "franz")
 	_, tf := topicFlag(t)
 	bin := []byte{0xff, 0x00, 0xfe}
@@ -119,7 +119,7 @@ func TestBinaryValues(t *testing.T) {
 }
 
 func TestDumpMissingTopicCreatesNothing(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	forEachClient(t, func(t *testing.T, client string) {
 		c := conn(seeds, client)
 		topic, tf := topicFlag(t)
@@ -136,7 +136,7 @@ func TestDumpMissingTopicCreatesNothing(t *testing.T) {
 }
 
 func TestWatch(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	forEachClient(t, func(t *testing.T, client string) {
 		for _, grouped := range []bool{false, true} {
 			name := "flat"
@@ -196,7 +196,7 @@ func TestWatch(t *testing.T) {
 }
 
 func TestWatchDuration(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	c := conn(seeds, "franz")
 	_, tf := topicFlag(t)
 	ok(t, args([]string{"ensure-topic"}, c, tf)...)
@@ -207,7 +207,7 @@ func TestWatchDuration(t *testing.T) {
 }
 
 func TestEnsureTopic(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	forEachClient(t, func(t *testing.T, client string) {
 		c := conn(seeds, client)
 		topic, tf := topicFlag(t)

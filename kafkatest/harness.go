@@ -1,4 +1,4 @@
-package brokertest
+package kafkatest
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // adapter's conformance test is a few lines:
 //
 //	func TestConformance(t *testing.T) {
-//		conformance.Run(t, brokertest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
+//		conformance.Run(t, kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
 //			return mytransport.New(seeds, ...)
 //		}))
 //	}
@@ -111,7 +111,7 @@ func (h *Harness) Features() conformance.Features {
 // Compact compacts every topic of the kfake cluster now.
 func (h *Harness) Compact(context.Context, string) error {
 	if h.c == nil {
-		return fmt.Errorf("brokertest: no kfake cluster to compact")
+		return fmt.Errorf("kafkatest: no kfake cluster to compact")
 	}
 	h.c.Compact()
 	return nil
@@ -147,7 +147,7 @@ func (h *Harness) ProduceTransaction(ctx context.Context, topic string, recs []t
 // error code, as a broker would.
 func (h *Harness) InjectFault(_ context.Context, f conformance.Fault) error {
 	if h.c == nil {
-		return fmt.Errorf("brokertest: no kfake cluster for fault injection")
+		return fmt.Errorf("kafkatest: no kfake cluster for fault injection")
 	}
 	var key kmsg.Key
 	switch f.Op {
@@ -158,7 +158,7 @@ func (h *Harness) InjectFault(_ context.Context, f conformance.Fault) error {
 	case conformance.FaultEndOffsets:
 		key = kmsg.ListOffsets
 	default:
-		return fmt.Errorf("brokertest: unknown fault op %v", f.Op)
+		return fmt.Errorf("kafkatest: unknown fault op %v", f.Op)
 	}
 	code := h.FaultCodes[f.Op]
 	if f.Fatal {

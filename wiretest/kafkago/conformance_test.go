@@ -1,14 +1,16 @@
-package kafkagotransport
+package kafkagowire
 
 import (
 	"errors"
 	"testing"
 
+	kafkagotransport "github.com/ktables/ktables/transport_kafkago"
+
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/ktables/ktables/conformance"
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 	"github.com/ktables/ktables/transport"
 )
 
@@ -21,28 +23,28 @@ import (
 // on produce, LEADER_NOT_AVAILABLE on list offsets) are all reported by
 // kafka-go rather than retried inside it, so they stay.
 func TestConformance(t *testing.T) {
-	conformance.Run(t, brokertest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
-		return New(seeds, WithReadCommitted())
+	conformance.Run(t, kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
+		return kafkagotransport.New(seeds, kafkagotransport.WithReadCommitted())
 	}))
 }
 
 // adapter opens the transports of the shared reliability and adapter
 // checks.
-var adapter = brokertest.Adapter{
-	Open:          func(seeds []string) (transport.Transport, error) { return New(seeds) },
+var adapter = kafkatest.Adapter{
+	Open:          func(seeds []string) (transport.Transport, error) { return kafkagotransport.New(seeds) },
 	SASLMechanism: "SCRAM-SHA-256",
 	OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
 		mech, err := scram.Mechanism(scram.SHA256, user, password)
 		if err != nil {
 			return nil, err
 		}
-		return New(seeds, WithTransport(&kafka.Transport{SASL: mech}))
+		return kafkagotransport.New(seeds, kafkagotransport.WithTransport(&kafka.Transport{SASL: mech}))
 	},
 	OpenIsolation: func(seeds []string, readCommitted bool) (transport.Transport, error) {
 		if readCommitted {
-			return New(seeds, WithReadCommitted())
+			return kafkagotransport.New(seeds, kafkagotransport.WithReadCommitted())
 		}
-		return New(seeds)
+		return kafkagotransport.New(seeds)
 	},
 	NativeCode: func(err error) (int16, bool) {
 		var ke kafka.Error
@@ -53,6 +55,6 @@ var adapter = brokertest.Adapter{
 	},
 }
 
-func TestReliability(t *testing.T) { brokertest.RunReliability(t, adapter) }
+func TestReliability(t *testing.T) { kafkatest.RunReliability(t, adapter) }
 
-func TestAdapterChecks(t *testing.T) { brokertest.RunAdapterChecks(t, adapter) }
+func TestAdapterChecks(t *testing.T) { kafkatest.RunAdapterChecks(t, adapter) }

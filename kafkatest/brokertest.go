@@ -1,25 +1,42 @@
-// Package brokertest starts a Kafka broker for tests.
+// Package kafkatest starts a Kafka-protocol broker for tests, as
+// net/http/httptest starts an HTTP server, and runs the ktables contract
+// over any transport.Transport against it.
 //
 // By default it runs franz-go's in-process fake broker (kfake), which speaks
-// the real Kafka wire protocol: no Docker, no network beyond loopback, and a
-// fresh cluster per test. Set KTABLES_BROKERS to a comma-separated list of
-// host:port seeds to point the same tests at an external cluster instead:
+// the real Kafka wire protocol to every client: no Docker, no network beyond
+// loopback, and a fresh cluster per test. Set KTABLES_BROKERS to a
+// comma-separated list of host:port seeds to point the same tests at an
+// external cluster instead:
 //
 //	KTABLES_BROKERS=localhost:9092 go test ./...
 //
-// [Start] gives broker addresses and works in both modes. Tests that need to
-// steer the broker (inject errors, enable SASL, compact on demand) use
+// [Start] gives broker addresses and works in both modes. Tests that steer
+// the broker (inject errors, enable SASL, compact on demand) use
 // [StartCluster], which always runs kfake and skips, saying why, when
 // KTABLES_BROKERS is set. [FailNext], [Fail] (kfake's Fault API) and
-// [DropConnections] (kfake's ControlKey) inject faults into a kfake
-// cluster. [Topic] names a fresh topic per test. [NewHarness] runs the
-// conformance suite over any adapter against the same broker.
+// [DropConnections] (kfake's ControlKey) inject faults into a kfake cluster.
+// [Topic] names a fresh topic per test.
 //
-// Quirks of kfake worth knowing (see SPEC §12): topic auto-creation is off;
-// it compacts more eagerly than Kafka (a compaction, triggered with
-// Cluster.Compact, keeps only the last batch unconditionally and moves the
-// log start offset); it does not validate topic configs.
-package brokertest
+// For an adapter author, three entry points run the whole contract of
+// docs/SPEC.md over a transport (see the package example):
+//
+//   - [NewHarness] implements conformance.Harness with its Compactor,
+//     Transactor and FaultInjector features, for conformance.Run;
+//   - [RunReliability] checks a table over the transport against broker
+//     faults (SPEC L2, X6);
+//   - [RunAdapterChecks] checks the transport-level details the suite does
+//     not reach (SPEC R1, R4, X1–X7).
+//
+// Checks that need broker control skip on an external cluster; checks that
+// need an optional [Adapter] field (SASL, isolation levels, native error
+// codes) skip, naming the field, when it is nil.
+//
+// Quirks of kfake worth knowing (docs/SPEC.md, "Known client quirks"):
+// topic auto-creation is off; it compacts more eagerly than Kafka (a
+// compaction, triggered with Cluster.Compact, keeps only the last batch
+// unconditionally and moves the log start offset); it does not validate
+// topic configs.
+package kafkatest
 
 import (
 	"errors"
@@ -80,7 +97,7 @@ func startKfake(t testing.TB, opts ...kfake.Opt) (*kfake.Cluster, []string) {
 	t.Helper()
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
-		t.Fatalf("brokertest: starting kfake: %v", err)
+		t.Fatalf("kafkatest: starting kfake: %v", err)
 	}
 	t.Cleanup(c.Close)
 	return c, c.ListenAddrs()
@@ -135,7 +152,7 @@ func Fail(t testing.TB, c *kfake.Cluster, faults ...kfake.Fault) *kfake.FaultHan
 // topic) fail with err; n < 0 means every such request until the test ends.
 // For example, to deny reading a topic:
 //
-//	brokertest.FailNext(t, c, kmsg.Fetch, topic, -1, kerr.TopicAuthorizationFailed)
+//	kafkatest.FailNext(t, c, kmsg.Fetch, topic, -1, kerr.TopicAuthorizationFailed)
 //
 // Requests with per-partition error codes (Fetch, ListOffsets, Produce)
 // carry the code per partition; others per topic or at the top level, as a
@@ -143,7 +160,7 @@ func Fail(t testing.TB, c *kfake.Cluster, faults ...kfake.Fault) *kfake.FaultHan
 func FailNext(t testing.TB, c *kfake.Cluster, key kmsg.Key, topic string, n int, err *kerr.Error) *kfake.FaultHandle {
 	t.Helper()
 	if n == 0 {
-		t.Fatalf("brokertest: FailNext with n == 0 injects nothing")
+		t.Fatalf("kafkatest: FailNext with n == 0 injects nothing")
 	}
 	return Fail(t, c, kfake.Fault{
 		Keys:  []kmsg.Key{key},
@@ -155,7 +172,7 @@ func FailNext(t testing.TB, c *kfake.Cluster, key kmsg.Key, topic string, n int,
 
 // ErrDropped is what DropConnections answers with: kfake closes the client
 // connection, which the client sees as a network error (EOF or reset).
-var ErrDropped = errors.New("brokertest: connection dropped by fault injection")
+var ErrDropped = errors.New("kafkatest: connection dropped by fault injection")
 
 // DropConnections closes the connection of the next n requests of kind key
 // (n < 0: every such request until the test ends), simulating a broker that

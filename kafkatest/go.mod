@@ -1,9 +1,9 @@
-module github.com/ktables/ktables/internal/brokertest
+module github.com/ktables/ktables/kafkatest
 
 go 1.26.0
 
 require (
-	github.com/ktables/ktables v0.0.0
+	github.com/ktables/ktables v0.1.0
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kadm v1.20.0
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
@@ -12,7 +12,10 @@ require (
 
 require (
 	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/ktables/ktables/transport_franz v0.1.0
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 )
 
-replace github.com/ktables/ktables => ../..
+replace github.com/ktables/ktables => ../
+
+replace github.com/ktables/ktables/transport_franz => ../transport_franz

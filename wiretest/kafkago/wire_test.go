@@ -1,4 +1,4 @@
-package kafkagotransport
+package kafkagowire
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 	"github.com/ktables/ktables/transport"
 )
 
@@ -19,14 +19,14 @@ import (
 // directions against another client (franz-go), and shows the kafka-go
 // quirk the adapter avoids: kafka.Reader turns an empty value into nil.
 func TestNilVersusEmptyAcrossClients(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	tr := newT(t, seeds)
-	topic := brokertest.NewTopic(t, tr, 1, nil)
-	ctx := brokertest.Ctx(t, 20*time.Second)
+	topic := kafkatest.NewTopic(t, tr, 1, nil)
+	ctx := kafkatest.Ctx(t, 20*time.Second)
 
 	// kafka-go adapter -> franz-go.
-	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("tomb"), Value: nil})
-	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("empty"), Value: []byte{}})
+	kafkatest.Produce(t, tr, topic, transport.Record{Key: []byte("tomb"), Value: nil})
+	kafkatest.Produce(t, tr, topic, transport.Record{Key: []byte("empty"), Value: []byte{}})
 	// franz-go -> kafka-go adapter.
 	kcl := kgoClient(t, seeds, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(0)}}))
@@ -49,8 +49,8 @@ func TestNilVersusEmptyAcrossClients(t *testing.T) {
 		}
 	}
 
-	f := brokertest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	got := brokertest.PollUntil(t, f, 10*time.Second, brokertest.Reached(map[int32]int64{0: 4}))
+	f := kafkatest.NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	got := kafkatest.PollUntil(t, f, 10*time.Second, kafkatest.Reached(map[int32]int64{0: 4}))
 	for _, r := range got.Records {
 		wantNil := string(r.Key) == "tomb" || string(r.Key) == "tomb2"
 		if (r.Value == nil) != wantNil || len(r.Value) != 0 {
@@ -74,18 +74,18 @@ func TestNilVersusEmptyAcrossClients(t *testing.T) {
 // TestConcurrentProducersPipelined checks X4: 64 concurrent Produce calls
 // run concurrently rather than one after another.
 func TestConcurrentProducersPipelined(t *testing.T) {
-	_, seeds := brokertest.StartCluster(t)
+	_, seeds := kafkatest.StartCluster(t)
 	tr := newT(t, seeds)
-	topic := brokertest.NewTopic(t, tr, 1, nil)
-	ctx := brokertest.Ctx(t, 30*time.Second)
+	topic := kafkatest.NewTopic(t, tr, 1, nil)
+	ctx := kafkatest.Ctx(t, 30*time.Second)
 	// Warm up, and measure one produce.
 	for range 20 {
-		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("warm"), Value: []byte("v")})
+		kafkatest.Produce(t, tr, topic, transport.Record{Key: []byte("warm"), Value: []byte("v")})
 	}
 	const rounds = 20
 	start := time.Now()
 	for range rounds {
-		brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("one"), Value: []byte("v")})
+		kafkatest.Produce(t, tr, topic, transport.Record{Key: []byte("one"), Value: []byte("v")})
 	}
 	one := time.Since(start) / rounds
 
@@ -116,25 +116,25 @@ func TestConcurrentProducersPipelined(t *testing.T) {
 // one request per leader, and a busy partition is not held up by idle
 // ones.
 func TestSeveralLeaders(t *testing.T) {
-	_, seeds := brokertest.StartCluster(t, kfake.NumBrokers(3))
+	_, seeds := kafkatest.StartCluster(t, kfake.NumBrokers(3))
 	tr := newT(t, seeds)
-	topic := brokertest.NewTopic(t, tr, 6, nil)
+	topic := kafkatest.NewTopic(t, tr, 6, nil)
 	for p := range int32(6) {
-		brokertest.Produce(t, tr, topic, transport.Record{Key: fmt.Appendf(nil, "k%d", p), Value: []byte("v"), Partition: p})
+		kafkatest.Produce(t, tr, topic, transport.Record{Key: fmt.Appendf(nil, "k%d", p), Value: []byte("v"), Partition: p})
 	}
 	from := map[int32]int64{0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0}
-	f := brokertest.NewFetcher(t, tr, topic, from, transport.FetchOptions{MaxWait: 5 * time.Second})
+	f := kafkatest.NewFetcher(t, tr, topic, from, transport.FetchOptions{MaxWait: 5 * time.Second})
 	want := map[int32]int64{0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1}
-	got := brokertest.PollUntil(t, f, 20*time.Second, brokertest.Reached(want))
+	got := kafkatest.PollUntil(t, f, 20*time.Second, kafkatest.Reached(want))
 	if len(got.Records) != 6 {
 		t.Fatalf("%d records", len(got.Records))
 	}
 	// Live: one new record on one partition arrives well before the 5 s
 	// long polls of the other leaders end.
-	done := make(chan *brokertest.Collected, 1)
-	go func() { done <- brokertest.PollUntil(t, f, 20*time.Second, brokertest.Reached(map[int32]int64{4: 2})) }()
+	done := make(chan *kafkatest.Collected, 1)
+	go func() { done <- kafkatest.PollUntil(t, f, 20*time.Second, kafkatest.Reached(map[int32]int64{4: 2})) }()
 	start := time.Now()
-	brokertest.Produce(t, tr, topic, transport.Record{Key: []byte("live"), Value: []byte("v"), Partition: 4})
+	kafkatest.Produce(t, tr, topic, transport.Record{Key: []byte("live"), Value: []byte("v"), Partition: 4})
 	c := <-done
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("a record on one leader took %v to arrive while others long-polled", d)

@@ -1,14 +1,16 @@
-package saramatransport
+package saramawire
 
 import (
 	"errors"
 	"testing"
 
+	saramatransport "github.com/ktables/ktables/transport_sarama"
+
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/ktables/ktables/conformance"
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 	"github.com/ktables/ktables/transport"
 )
 
@@ -23,8 +25,8 @@ import (
 // sarama returns and the adapter classifies as a retriable
 // transport.ErrBrokerUnavailable.
 func TestConformance(t *testing.T) {
-	h := brokertest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
-		return New(seeds, NewConfig())
+	h := kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
+		return saramatransport.New(seeds, saramatransport.NewConfig())
 	})
 	h.FaultCodes[conformance.FaultProduce] = kerr.NetworkException
 	conformance.Run(t, h)
@@ -32,23 +34,23 @@ func TestConformance(t *testing.T) {
 
 // adapter opens the transports of the shared reliability and adapter
 // checks.
-var adapter = brokertest.Adapter{
-	Open:          func(seeds []string) (transport.Transport, error) { return New(seeds, nil) },
+var adapter = kafkatest.Adapter{
+	Open:          func(seeds []string) (transport.Transport, error) { return saramatransport.New(seeds, nil) },
 	SASLMechanism: "PLAIN",
 	OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
-		cfg := NewConfig()
+		cfg := saramatransport.NewConfig()
 		cfg.Net.SASL.Enable = true
 		cfg.Net.SASL.Mechanism = sarama.SASLTypePlaintext
 		cfg.Net.SASL.User, cfg.Net.SASL.Password = user, password
-		return New(seeds, cfg)
+		return saramatransport.New(seeds, cfg)
 	},
 	OpenIsolation: func(seeds []string, readCommitted bool) (transport.Transport, error) {
 		if readCommitted {
-			return New(seeds, NewConfig())
+			return saramatransport.New(seeds, saramatransport.NewConfig())
 		}
 		cfg := sarama.NewConfig() // sarama's own default: read uncommitted
-		cfg.Version = DefaultVersion
-		return New(seeds, cfg)
+		cfg.Version = saramatransport.DefaultVersion
+		return saramatransport.New(seeds, cfg)
 	},
 	NativeCode: func(err error) (int16, bool) {
 		var ke sarama.KError
@@ -59,6 +61,6 @@ var adapter = brokertest.Adapter{
 	},
 }
 
-func TestReliability(t *testing.T) { brokertest.RunReliability(t, adapter) }
+func TestReliability(t *testing.T) { kafkatest.RunReliability(t, adapter) }
 
-func TestAdapterChecks(t *testing.T) { brokertest.RunAdapterChecks(t, adapter) }
+func TestAdapterChecks(t *testing.T) { kafkatest.RunAdapterChecks(t, adapter) }

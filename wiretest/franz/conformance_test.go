@@ -1,15 +1,17 @@
-package franztransport
+package franzwire
 
 import (
 	"errors"
 	"testing"
+
+	franztransport "github.com/ktables/ktables/transport_franz"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/ktables/ktables/conformance"
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 	"github.com/ktables/ktables/transport"
 )
 
@@ -23,24 +25,24 @@ import (
 // NOT_LEADER_FOR_PARTITION on fetch, which fetch sessions keep
 // (kgo.KeepRetryableFetchErrors).
 func TestConformance(t *testing.T) {
-	conformance.Run(t, brokertest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
-		return New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	conformance.Run(t, kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
+		return franztransport.New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	}))
 }
 
 // adapter opens the transports of the shared reliability and adapter
 // checks.
-var adapter = brokertest.Adapter{
-	Open:          func(seeds []string) (transport.Transport, error) { return New(seeds) },
+var adapter = kafkatest.Adapter{
+	Open:          func(seeds []string) (transport.Transport, error) { return franztransport.New(seeds) },
 	SASLMechanism: "SCRAM-SHA-256",
 	OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
-		return New(seeds, kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha256Mechanism()))
+		return franztransport.New(seeds, kgo.SASL(scram.Auth{User: user, Pass: password}.AsSha256Mechanism()))
 	},
 	OpenIsolation: func(seeds []string, readCommitted bool) (transport.Transport, error) {
 		if readCommitted {
-			return New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+			return franztransport.New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 		}
-		return New(seeds)
+		return franztransport.New(seeds)
 	},
 	NativeCode: func(err error) (int16, bool) {
 		var ke *kerr.Error
@@ -51,6 +53,6 @@ var adapter = brokertest.Adapter{
 	},
 }
 
-func TestReliability(t *testing.T) { brokertest.RunReliability(t, adapter) }
+func TestReliability(t *testing.T) { kafkatest.RunReliability(t, adapter) }
 
-func TestAdapterChecks(t *testing.T) { brokertest.RunAdapterChecks(t, adapter) }
+func TestAdapterChecks(t *testing.T) { kafkatest.RunAdapterChecks(t, adapter) }

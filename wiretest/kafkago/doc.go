@@ -1,0 +1,3 @@
+// Package kafkagowire runs the over-the-wire tests of transport_kafkago: see
+// package wiretest.
+package kafkagowire

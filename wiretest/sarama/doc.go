@@ -1,0 +1,3 @@
+// Package saramawire runs the over-the-wire tests of transport_sarama: see
+// package wiretest.
+package saramawire
