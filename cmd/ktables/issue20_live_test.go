@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 	"github.com/ktables/ktables/transport"
 	franztransport "github.com/ktables/ktables/transport_franz"
 )
@@ -37,7 +37,7 @@ func maxGap(t *testing.T, out string) time.Duration {
 // silence longer than about a second; on --brokers the demo deletes the
 // topic it created, with every client.
 func TestDemoNarratesAndCleansUp(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	forEachClient(t, func(t *testing.T, client string) {
 		r := ok(t, "demo", "--duration", "3s", "--brokers", strings.Join(seeds, ","), "--client", client)
 		if !strings.Contains(r.stdout, "heartbeat #2 (acknowledged in ") {

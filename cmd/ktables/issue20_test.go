@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/kafkatest"
 	"github.com/ktables/ktables/transport"
 	franztransport "github.com/ktables/ktables/transport_franz"
 )
@@ -22,7 +22,7 @@ import (
 // Issue 20 item 1: writes check what the README promises; one record the
 // output cannot show never fails a dump.
 func TestWritesValidateAndDumpsSkip(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	c := conn(seeds, "franz")
 	_, tf := topicFlag(t)
 	badKey, badValue := "k\xff", "\xff\xfe"
@@ -50,7 +50,7 @@ func TestWritesValidateAndDumpsSkip(t *testing.T) {
 // Issue 20 item 2: --values json embeds values as JSON and fails clearly on
 // one that is not.
 func TestValuesJSON(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	c := conn(seeds, "franz")
 	_, tf := topicFlag(t)
 	ok(t, args([]string{"set", "--values", "json"}, c, tf, []string{"search", `{"on":true}`})...)
@@ -104,7 +104,7 @@ func TestUsageTexts(t *testing.T) {
 
 // Issue 20 item 9: a missing topic is said once.
 func TestMissingTopicOnce(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	forEachClient(t, func(t *testing.T, client string) {
 		c := conn(seeds, client)
 		topic, tf := topicFlag(t)
@@ -119,7 +119,7 @@ func TestMissingTopicOnce(t *testing.T) {
 
 // Issue 20 item 6: a grouped dump of foreign keys says how many it skipped.
 func TestDumpGroupedForeign(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	c := conn(seeds, "franz")
 	_, tf := topicFlag(t)
 	ok(t, args([]string{"set"}, c, tf, []string{"plain-a", "1"})...)
@@ -154,7 +154,7 @@ func produce(t *testing.T, seeds []string, topic string, recs ...*kgo.Record) {
 	for _, r := range recs {
 		r.Topic = topic
 	}
-	if err := cl.ProduceSync(brokertest.Ctx(t, 20*time.Second), recs...).FirstErr(); err != nil {
+	if err := cl.ProduceSync(kafkatest.Ctx(t, 20*time.Second), recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -179,7 +179,7 @@ func finding1(rep report, check string) finding {
 
 // Issue 20 item 4: ktables doctor.
 func TestDoctor(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	forEachClient(t, func(t *testing.T, client string) {
 		c := conn(seeds, client)
 		topic, tf := topicFlag(t)
@@ -223,7 +223,7 @@ func TestDoctor(t *testing.T) {
 // Issue 20 item 4: partitions added after keys were written are named as
 // the likely cause; a topic that deletes is a problem; grouped foreign keys.
 func TestDoctorCauses(t *testing.T) {
-	seeds := brokertest.Start(t)
+	seeds := kafkatest.Start(t)
 	c := conn(seeds, "franz")
 	topic, tf := topicFlag(t)
 	ok(t, args([]string{"ensure-topic", "--partitions", "2"}, c, tf)...)
@@ -241,7 +241,7 @@ func TestDoctorCauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	if _, err := kadm.NewClient(cl).UpdatePartitions(brokertest.Ctx(t, 10*time.Second), 3, topic); err != nil {
+	if _, err := kadm.NewClient(cl).UpdatePartitions(kafkatest.Ctx(t, 10*time.Second), 3, topic); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "3 partitions", func() bool {
