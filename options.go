@@ -136,8 +136,11 @@ func buildConfig(sc scope, opts []Option) (config, error) {
 			return c, err
 		}
 	}
-	if !c.ensure && c.onMismatchSet && c.onMismatch != OnMismatchIgnore {
-		return c, optionErr("WithOnMismatch", "mode %s needs topic creation, which WithoutEnsureTopic disabled", c.onMismatch)
+	// warn and ignore change nothing, so they combine with WithoutEnsureTopic
+	// (SPEC E2); fail and reconcile promise a checked topic, which needs
+	// topic management.
+	if !c.ensure && c.onMismatchSet && (c.onMismatch == OnMismatchFail || c.onMismatch == OnMismatchReconcile) {
+		return c, optionErr("WithOnMismatch", "mode %s needs topic management, which WithoutEnsureTopic disabled", c.onMismatch)
 	}
 	if c.backoffMin > c.backoffMax {
 		return c, optionErr("WithRetryBackoff", "min %s exceeds max %s", c.backoffMin, c.backoffMax)
@@ -254,7 +257,9 @@ func WithOwnedTransport() Option {
 }
 
 // WithoutEnsureTopic skips topic creation and the policy check at open: the
-// topic must exist. Combining it with an active WithOnMismatch is an error.
+// topic must exist. Combining it with WithOnMismatch(OnMismatchFail) or
+// WithOnMismatch(OnMismatchReconcile) is an error: they need the check.
+// OnMismatchWarn and OnMismatchIgnore are allowed (they change nothing).
 func WithoutEnsureTopic() Option {
 	return newOption("WithoutEnsureTopic", scopeClient, func(c *config) error {
 		c.ensure = false

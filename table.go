@@ -243,7 +243,7 @@ func (t *Table[V]) initialOffsets(ctx context.Context) (openOffsets, error) {
 	var out openOffsets
 	bo := newBackoff(&t.cfg)
 	if t.cfg.ensure {
-		err := retry(ctx, bo, transport.IsRetriable, func(ctx context.Context) error {
+		err := retry(ctx, bo, ensureRetriable, func(ctx context.Context) error {
 			_, err := ensureTopic(ctx, t.tr, t.topic, &t.cfg)
 			return err
 		})

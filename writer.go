@@ -60,7 +60,7 @@ func openWriter[V any](ctx context.Context, tr transport.Transport, topic string
 	w := &Writer[V]{topic: topic, tr: tr, codec: codec, cfg: cfg, log: cfg.logger.With(slog.String("topic", topic))}
 	bo := newBackoff(&cfg)
 	if cfg.ensure {
-		err := retry(ctx, bo, transport.IsRetriable, func(ctx context.Context) error {
+		err := retry(ctx, bo, ensureRetriable, func(ctx context.Context) error {
 			_, err := ensureTopic(ctx, tr, topic, &cfg)
 			return err
 		})
