@@ -125,7 +125,7 @@ func EnsureTopic(ctx context.Context, tr transport.Transport, topic string, opts
 	if err := ValidateTopicName(topic); err != nil {
 		return EnsureResult{}, err
 	}
-	cfg, err := buildConfig(scopeEnsure, opts)
+	cfg, err := buildConfig(forEnsure, opts)
 	if err != nil {
 		return EnsureResult{}, err
 	}

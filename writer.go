@@ -40,7 +40,7 @@ type Writer[V any] struct {
 // OpenWriter returns a Writer for topic. It ensures the topic like Open does
 // (unless WithoutEnsureTopic) and learns the partition count (SPEC W0).
 func OpenWriter[V any](ctx context.Context, tr transport.Transport, topic string, codec Codec[V], opts ...Option) (*Writer[V], error) {
-	cfg, err := buildConfig(scopeWriter, opts)
+	cfg, err := buildConfig(forWriter, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +106,12 @@ func (w *Writer[V]) write(ctx context.Context, key string, value []byte) error {
 	if w.closed.Load() {
 		return ErrClosed
 	}
+	kb, err := encodeKey(w.cfg.keyFormat, key)
+	if err != nil {
+		return err
+	}
 	w.maybeRefresh()
-	rec := transport.Record{Key: []byte(key), Value: value}
+	rec := transport.Record{Key: kb, Value: value}
 	bo := newBackoff(&w.cfg)
 	for attempt := 0; ; attempt++ {
 		rec.Partition = transport.Partition(rec.Key, w.partitions.Load())

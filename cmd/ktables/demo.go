@@ -112,15 +112,15 @@ func (d *demo) run(parent context.Context) error {
 	}
 	reg, err := ktables.OpenGrouped(ctx, tr, d.topic, ktables.JSON[endpoint](),
 		ktables.WithoutEnsureTopic(),
-		ktables.OnSet(func(string, endpoint) { wake() }),
-		ktables.OnDelete(func(string, endpoint) { wake() }),
+		ktables.OnMemberSet(func(string, string, endpoint) { wake() }),
+		ktables.OnMemberDelete(func(string, string, endpoint) { wake() }),
 	)
 	if err != nil {
 		return d.cf.explain(ctx, "opening the registry", err)
 	}
 	defer reg.Close()
 	d.reg = reg
-	d.out.say("registry open: %s, %d members (GroupedTable over %s)", reg.Status(), reg.MemberCount(), d.topic)
+	d.out.say("registry open: %s, %d members (GroupedTable over %s)", reg.Status(), reg.TotalMembers(), d.topic)
 
 	viewDone := make(chan struct{})
 	stopView := make(chan struct{})
@@ -160,7 +160,7 @@ func (d *demo) run(parent context.Context) error {
 		return err
 	}
 	d.out.say("barrier: %s — all %d acknowledged announcements visible (%d members in %d groups)",
-		lat, len(insts), reg.MemberCount(), reg.GroupCount())
+		lat, len(insts), reg.TotalMembers(), reg.GroupCount())
 	if ep, ok := reg.Get("billing", "host-a"); ok {
 		d.out.say("lookup billing/host-a -> %s (a memory read, no network)", ep.Addr)
 	}
