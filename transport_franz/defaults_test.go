@@ -22,6 +22,7 @@ type produceWatch struct {
 	initPID int
 	acks    []int16
 	codecs  []int8 // record batch attributes & 0x07: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd
+	iso     []int8 // fetch request isolation levels: 0 read uncommitted, 1 read committed
 }
 
 func watchProduce(c *kfake.Cluster) *produceWatch {
@@ -30,6 +31,13 @@ func watchProduce(c *kfake.Cluster) *produceWatch {
 		c.KeepControl()
 		w.mu.Lock()
 		w.initPID++
+		w.mu.Unlock()
+		return nil, nil, false
+	})
+	c.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		w.mu.Lock()
+		w.iso = append(w.iso, req.(*kmsg.FetchRequest).IsolationLevel)
 		w.mu.Unlock()
 		return nil, nil, false
 	})
@@ -52,6 +60,12 @@ func watchProduce(c *kfake.Cluster) *produceWatch {
 	return w
 }
 
+func (w *produceWatch) isolation() []int8 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]int8(nil), w.iso...)
+}
+
 func (w *produceWatch) get() (initPID int, acks []int16, codecs []int8) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -70,7 +84,7 @@ func startWatched(t *testing.T) (*produceWatch, []string) {
 
 // produceCompressible creates a topic and produces a value snappy would
 // shrink a lot, so a compressing producer would compress it.
-func produceCompressible(t *testing.T, tr *Transport) {
+func produceCompressible(t *testing.T, tr transport.Transport) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -80,6 +94,23 @@ func produceCompressible(t *testing.T, tr *Transport) {
 	rec := transport.Record{Key: []byte("k"), Value: bytes.Repeat([]byte("ktables "), 4096)}
 	if _, err := tr.Produce(ctx, "defaults", rec); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// fetchOnce polls a fetch session of tr until the broker saw a fetch.
+func fetchOnce(t *testing.T, w *produceWatch, tr transport.Transport) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	f, err := tr.NewFetcher(ctx, "defaults", map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for len(w.isolation()) == 0 {
+		if _, err := f.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -98,6 +129,18 @@ func TestDefaultsW4NoIdempotenceNoCompression(t *testing.T) {
 	}
 	if len(codecs) == 0 || codecs[0] != 0 {
 		t.Errorf("W4 default batch compression codec: %v, want 0 (none)", codecs)
+	}
+}
+
+// SPEC W4 (issue 15 item 16): fetch sessions read uncommitted by default,
+// the isolation of every adapter and of the Python library (ADR 8).
+func TestDefaultsW4ReadUncommitted(t *testing.T) {
+	w, seeds := startWatched(t)
+	tr := newT(t, seeds)
+	produceCompressible(t, tr)
+	fetchOnce(t, w, tr)
+	if iso := w.isolation(); iso[0] != 0 {
+		t.Errorf("W4 default isolation level %v, want 0 (read uncommitted)", iso)
 	}
 }
 

@@ -15,8 +15,8 @@ import (
 // TestConformance runs the shared suite over the adapter against kfake (or
 // KTABLES_BROKERS, without the cases that need broker control).
 //
-// Transports read committed records only (NewConfig's default): the
-// suite's transaction cases require that aborted records are never
+// Transports read committed records only (NewConfig reads uncommitted by
+// default; readCommitted sets it): the suite's transaction cases require that aborted records are never
 // delivered. sarama's producer retries CORRUPT_MESSAGE (the harness's
 // default retriable produce fault) internally, so the injected fault would
 // never be seen; produce faults answer NETWORK_EXCEPTION instead, which
@@ -24,7 +24,7 @@ import (
 // transport.ErrBrokerUnavailable.
 func TestConformance(t *testing.T) {
 	h := brokertest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
-		return New(seeds, NewConfig())
+		return New(seeds, readCommittedConfig())
 	})
 	h.FaultCodes[conformance.FaultProduce] = kerr.NetworkException
 	conformance.Run(t, h)
@@ -44,11 +44,9 @@ var adapter = brokertest.Adapter{
 	},
 	OpenIsolation: func(seeds []string, readCommitted bool) (transport.Transport, error) {
 		if readCommitted {
-			return New(seeds, NewConfig())
+			return New(seeds, readCommittedConfig())
 		}
-		cfg := sarama.NewConfig() // sarama's own default: read uncommitted
-		cfg.Version = DefaultVersion
-		return New(seeds, cfg)
+		return New(seeds, NewConfig()) // read uncommitted, the default
 	},
 	NativeCode: func(err error) (int16, bool) {
 		var ke sarama.KError
@@ -57,6 +55,12 @@ var adapter = brokertest.Adapter{
 		}
 		return 0, false
 	},
+}
+
+func readCommittedConfig() *sarama.Config {
+	cfg := NewConfig()
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	return cfg
 }
 
 func TestReliability(t *testing.T) { brokertest.RunReliability(t, adapter) }

@@ -7,7 +7,7 @@ import (
 )
 
 // newT returns a transport over seeds with cfg (nil: NewConfig, which
-// reads committed), closed when t ends. The helpers over any transport
+// reads uncommitted), closed when t ends. The helpers over any transport
 // (topics, produce, polling) are in brokertest.
 func newT(t *testing.T, seeds []string, cfg *sarama.Config) *Transport {
 	t.Helper()
