@@ -21,7 +21,7 @@ var adapters = map[string]func(seeds []string) (transport.Transport, error){
 	},
 	"sarama": func(seeds []string) (transport.Transport, error) {
 		cfg := saramatransport.NewConfig() // reads uncommitted by default, like every adapter
-		cfg.Consumer.IsolationLevel = 1 // sarama.ReadCommitted (sarama is an indirect dependency here)
+		cfg.Consumer.IsolationLevel = 1    // sarama.ReadCommitted (sarama is an indirect dependency here)
 		return saramatransport.New(seeds, cfg)
 	},
 	"kafkago": func(seeds []string) (transport.Transport, error) {

@@ -46,7 +46,9 @@
 // dialer of its own through Net.Proxy (wrapping the caller's). Clients
 // connect on first use, under that call's context. Config.Version must be at least 2.1 ([MinVersion]); New says
 // so, naming the setting, when it is older. [NewConfig] is sarama's default
-// config with acks=all and read committed.
+// config with acks=all, no idempotence, no compression and read uncommitted
+// (the portable defaults of every adapter, ADR 8); [SetDurability] applies
+// a transport.Durability.
 //
 // # How calls map to sarama
 //
