@@ -100,7 +100,11 @@ func (d *demo) run(parent context.Context) error {
 	if err != nil {
 		return d.cf.explain(ctx, fmt.Sprintf("ensuring topic %q", d.topic), err)
 	}
-	d.out.say("ensure-topic %s: %s (cleanup.policy=%s, 3 partitions)", res.Topic, res.Outcome, res.Policy)
+	policy := res.Policy // the policy read; a created topic has the default
+	if res.Outcome == ktables.OutcomeCreated {
+		policy = "compact"
+	}
+	d.out.say("ensure-topic %s: %s (cleanup.policy=%s, 3 partitions)", res.Topic, res.Outcome, policy)
 
 	// The registry: a grouped table whose hooks wake the view printer.
 	changed := make(chan struct{}, 1)
