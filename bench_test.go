@@ -296,7 +296,7 @@ func BenchmarkGroupedMemoryOverhead(b *testing.B) {
 				b.Fatal(err)
 			}
 			g.Close()
-			return g.MemberCount(), func() { runtime.KeepAlive(g) }
+			return g.TotalMembers(), func() { runtime.KeepAlive(g) }
 		})
 		b.ReportMetric(flat, "flat-B/key")
 		b.ReportMetric(grouped, "grouped-B/key")

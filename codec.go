@@ -31,7 +31,16 @@ func Bytes() Codec[[]byte] { return bytesCodec{} }
 func String() Codec[string] { return stringCodec{} }
 
 // JSON encodes values with encoding/json. Records written by the Python
-// library's JSON presets decode, and records written here decode there.
+// library's JSON presets decode, and records written here decode there,
+// with two differences of encoding/json worth knowing (see the example):
+//
+//   - A nil slice or map is written as null. A Python pydantic model rejects
+//     null for a list or dict field (an Optional field accepts it). Give such
+//     fields a non-nil empty value ([]string{}), or tag them omitempty so
+//     the field is left out and the Python model's default applies.
+//   - <, > and & in strings are escaped as \u003c, \u003e and \u0026. This
+//     is standard JSON: every reader, Python's json included, decodes it to
+//     the same string, so it is harmless.
 func JSON[V any]() Codec[V] { return jsonCodec[V]{} }
 
 type bytesCodec struct{}

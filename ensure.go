@@ -21,8 +21,9 @@ const (
 	OnMismatchIgnore
 	// OnMismatchFail returns a *TopicPolicyError (ErrTopicPolicyMismatch).
 	OnMismatchFail
-	// OnMismatchReconcile sets cleanup.policy=compact, preserving every other
-	// explicit override of the topic.
+	// OnMismatchReconcile sets cleanup.policy=compact (or the compacting
+	// policy declared with WithTopicConfig, such as "compact,delete"),
+	// preserving every other explicit override of the topic.
 	OnMismatchReconcile
 )
 
@@ -64,8 +65,11 @@ const (
 	// OutcomeMismatch: the topic existed without compaction and was left so
 	// (OnMismatchWarn, or OnMismatchFail with its error).
 	OutcomeMismatch
-	// OutcomeUnreadable: the topic existed but its config could not be read
-	// (no TopicConfigurer, or describe failed, e.g. for lack of ACLs).
+	// OutcomeUnreadable: the topic existed but its cleanup.policy could not
+	// be read (no TopicConfigurer, describe failed, e.g. for lack of ACLs,
+	// or the answer listed no cleanup.policy). Under OnMismatchWarn this is
+	// logged and Open goes on; OnMismatchFail and OnMismatchReconcile return
+	// an error matching ErrTopicPolicyUnreadable and change nothing.
 	OutcomeUnreadable
 	// OutcomeSkipped: the topic existed and no check was made
 	// (OnMismatchIgnore, or the caller declared a non-compacting policy).
@@ -94,7 +98,10 @@ func (o Outcome) String() string {
 type EnsureResult struct {
 	Topic   string
 	Outcome Outcome
-	// Policy is the topic's cleanup.policy as found (empty when not read).
+	// Policy is the topic's cleanup.policy as EnsureTopic read it from the
+	// broker: for OutcomeReconciled the policy found before the change. It is
+	// empty when nothing was read (OutcomeCreated, OutcomeSkipped,
+	// OutcomeUnreadable).
 	Policy string
 }
 
@@ -107,7 +114,10 @@ const cleanupPolicy = "cleanup.policy"
 // on open unless WithoutEnsureTopic is given; call it yourself at deploy time
 // to manage topics explicitly.
 //
-// It does not retry: a transient error is returned as is.
+// It does not retry: a transient error is returned as is. Open and
+// OpenWriter retry transient errors, but never a *TopicPolicyError nor an
+// error matching ErrTopicPolicyUnreadable: those say what the topic is, and
+// asking again does not change it.
 func EnsureTopic(ctx context.Context, tr transport.Transport, topic string, opts ...Option) (EnsureResult, error) {
 	if tr == nil {
 		return EnsureResult{}, optionErr("transport", "nil transport")
@@ -115,12 +125,26 @@ func EnsureTopic(ctx context.Context, tr transport.Transport, topic string, opts
 	if err := ValidateTopicName(topic); err != nil {
 		return EnsureResult{}, err
 	}
-	cfg, err := buildConfig(scopeEnsure, opts)
+	cfg, err := buildConfig(forEnsure, opts)
 	if err != nil {
 		return EnsureResult{}, err
 	}
 	return ensureTopic(ctx, tr, topic, &cfg)
 }
+
+// ensureRetriable tells Open and OpenWriter which ensureTopic errors to try
+// again: transient transport errors, but not a policy mismatch, nor a
+// policy that cannot be read because of what the topic or transport is.
+func ensureRetriable(err error) bool {
+	if errors.Is(err, ErrTopicPolicyMismatch) || errors.Is(err, errPolicyMissing) || errors.Is(err, transport.ErrUnsupported) {
+		return false
+	}
+	return transport.IsRetriable(err)
+}
+
+// errPolicyMissing is the cause of an unreadable policy when the broker's
+// describe answer lists no cleanup.policy at all.
+var errPolicyMissing = errors.New("the describe answer has no cleanup.policy entry")
 
 func ensureTopic(ctx context.Context, tr transport.Transport, topic string, cfg *config) (EnsureResult, error) {
 	res := EnsureResult{Topic: topic}
@@ -137,8 +161,9 @@ func ensureTopic(ctx context.Context, tr transport.Transport, topic string, cfg 
 	})
 	switch {
 	case err == nil:
-		res.Outcome, res.Policy = OutcomeCreated, configs[cleanupPolicy]
-		log.Info("ktables: created topic", slog.Int("partitions", int(cfg.partitions)), slog.String("cleanup.policy", res.Policy))
+		res.Outcome = OutcomeCreated
+		log.Info("ktables: created topic", slog.Int("partitions", int(cfg.partitions)), slog.String("cleanup.policy", configs[cleanupPolicy]))
+		noteRetention(log, configs[cleanupPolicy])
 		return res, nil
 	case !errors.Is(err, transport.ErrTopicExists):
 		return res, fmt.Errorf("ktables: ensure topic %q: %w", topic, err)
@@ -148,29 +173,36 @@ func ensureTopic(ctx context.Context, tr transport.Transport, topic string, cfg 
 		res.Outcome = OutcomeSkipped
 		return res, nil
 	}
-	if declared, ok := cfg.topicConfigs[cleanupPolicy]; ok && !compacts(declared) {
-		// The caller asked for a policy without compaction; their choice.
-		log.Debug("ktables: declared cleanup.policy does not compact; not checked", slog.String("cleanup.policy", declared))
-		res.Outcome = OutcomeSkipped
-		return res, nil
+	// want is what reconcile sets: the caller's declared policy when it
+	// compacts ("compact,delete" stays so), else compact.
+	want := "compact"
+	if declared, ok := cfg.topicConfigs[cleanupPolicy]; ok {
+		if !compacts(declared) {
+			// The caller asked for a policy without compaction; their choice.
+			log.Debug("ktables: declared cleanup.policy does not compact; not checked", slog.String("cleanup.policy", declared))
+			res.Outcome = OutcomeSkipped
+			return res, nil
+		}
+		want = declared
 	}
-	policy, err := describePolicy(ctx, tr, topic)
+	entries, err := describePolicy(ctx, tr, topic)
 	if err != nil {
 		res.Outcome = OutcomeUnreadable
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		if cfg.onMismatch == OnMismatchFail {
-			return res, fmt.Errorf("ktables: ensure topic %q: cannot verify cleanup.policy: %w", topic, err)
+		if cfg.onMismatch != OnMismatchWarn {
+			// fail and reconcile promise a compacting topic; one whose
+			// policy is unknown is never altered.
+			return res, &policyUnreadableError{topic: topic, mode: cfg.onMismatch, cause: err}
 		}
-		log.Warn("ktables: cannot read topic config; cleanup.policy not verified", slog.Any("error", err))
+		log.Info("ktables: cannot read topic config; cleanup.policy not verified", slog.Any("error", err))
 		return res, nil
 	}
+	policy := entries.policy
 	res.Policy = policy
 	if compacts(policy) {
-		if hasPolicyWord(policy, "delete") {
-			log.Warn("ktables: topic compacts but also deletes: retention can still evict keys", slog.String("cleanup.policy", policy))
-		}
+		noteRetention(log, policy)
 		res.Outcome = OutcomeVerified
 		return res, nil
 	}
@@ -178,15 +210,17 @@ func ensureTopic(ctx context.Context, tr transport.Transport, topic string, cfg 
 	switch cfg.onMismatch {
 	case OnMismatchFail:
 		res.Outcome = OutcomeMismatch
-		return res, &TopicPolicyError{Topic: topic, Expected: "compact", Actual: policy}
+		return res, &TopicPolicyError{Topic: topic, Expected: want, Actual: policy}
 	case OnMismatchReconcile:
 		tc := tr.(transport.TopicConfigurer) // describePolicy succeeded, so it is one
-		if err := tc.AlterTopicConfig(ctx, topic, map[string]string{cleanupPolicy: "compact"}); err != nil {
+		if err := tc.AlterTopicConfig(ctx, topic, map[string]string{cleanupPolicy: want}); err != nil {
 			res.Outcome = OutcomeMismatch
 			return res, fmt.Errorf("ktables: ensure topic %q: reconcile cleanup.policy: %w", topic, err)
 		}
-		log.Warn("ktables: reconciled topic cleanup.policy to compact", slog.String("was", policy))
-		res.Outcome, res.Policy = OutcomeReconciled, "compact"
+		log.Warn("ktables: reconciled topic cleanup.policy",
+			slog.String("was", policy), slog.String("now", want), slog.Int("overrides_preserved", entries.overrides))
+		noteRetention(log, want)
+		res.Outcome = OutcomeReconciled
 		return res, nil
 	default:
 		log.Warn("ktables: topic does not compact; the table's memory and replay time will grow with history",
@@ -196,24 +230,62 @@ func ensureTopic(ctx context.Context, tr transport.Transport, topic string, cfg 
 	}
 }
 
-// describePolicy returns the topic's cleanup.policy; Kafka's default
-// ("delete") when the broker lists none.
-func describePolicy(ctx context.Context, tr transport.Transport, topic string) (string, error) {
+// noteRetention logs, at info, that a policy which compacts and deletes
+// still lets retention evict keys (SPEC E2): a choice, not a fault.
+func noteRetention(log *slog.Logger, policy string) {
+	if compacts(policy) && hasPolicyWord(policy, "delete") {
+		log.Info("ktables: topic compacts but also deletes: retention can still evict keys", slog.String("cleanup.policy", policy))
+	}
+}
+
+// describedPolicy is what describePolicy read: the cleanup.policy and how
+// many other explicit overrides the topic has (reconcile preserves them).
+type describedPolicy struct {
+	policy    string
+	overrides int
+}
+
+// describePolicy reads the topic's cleanup.policy. A describe answer
+// without that entry is unreadable, not Kafka's default: a broker that
+// omits it says nothing about what the topic does.
+func describePolicy(ctx context.Context, tr transport.Transport, topic string) (describedPolicy, error) {
+	var d describedPolicy
 	tc, ok := tr.(transport.TopicConfigurer)
 	if !ok {
-		return "", fmt.Errorf("transport %T cannot describe topic configs: %w", tr, transport.ErrUnsupported)
+		return d, fmt.Errorf("transport %T cannot describe topic configs: %w", tr, transport.ErrUnsupported)
 	}
 	entries, err := tc.DescribeTopicConfig(ctx, topic)
 	if err != nil {
-		return "", err
+		return d, err
 	}
+	found := false
 	for _, e := range entries {
-		if e.Name == cleanupPolicy {
-			return e.Value, nil
+		switch {
+		case e.Name == cleanupPolicy:
+			d.policy, found = e.Value, true
+		case e.Source == transport.SourceTopic:
+			d.overrides++
 		}
 	}
-	return "delete", nil
+	if !found {
+		return d, errPolicyMissing
+	}
+	return d, nil
 }
+
+// policyUnreadableError is returned under fail and reconcile when the
+// topic's cleanup.policy could not be read.
+type policyUnreadableError struct {
+	topic string
+	mode  MismatchMode
+	cause error
+}
+
+func (e *policyUnreadableError) Error() string {
+	return fmt.Sprintf("ktables: ensure topic %q: cleanup.policy could not be read, so %s cannot be applied: %v", e.topic, e.mode, e.cause)
+}
+
+func (e *policyUnreadableError) Unwrap() []error { return []error{ErrTopicPolicyUnreadable, e.cause} }
 
 // compacts reads cleanup.policy as a set of comma-separated words.
 func compacts(policy string) bool { return hasPolicyWord(policy, "compact") }

@@ -30,12 +30,22 @@ var (
 	// error is a *TopicPolicyError.
 	ErrTopicPolicyMismatch = errors.New("ktables: topic cleanup.policy does not compact")
 
+	// ErrTopicPolicyUnreadable is matched by the error EnsureTopic (and Open
+	// and OpenWriter) return in OnMismatchFail and OnMismatchReconcile mode
+	// when the topic exists but its cleanup.policy could not be read: the
+	// transport cannot describe configs, the describe failed (the cause is
+	// wrapped beside it), or the answer listed no cleanup.policy. Nothing
+	// was changed. It is not retried.
+	ErrTopicPolicyUnreadable = errors.New("ktables: topic cleanup.policy could not be read")
+
 	// ErrEncode is matched when the value codec cannot encode a value given
 	// to a writer. Nothing was sent.
 	ErrEncode = errors.New("ktables: encode value")
 
-	// ErrInvalidKey is matched when a grouped writer is given a group or
-	// member that is not valid UTF-8. Nothing was sent.
+	// ErrInvalidKey is matched when a writer is given a key its key format
+	// cannot encode (for the default, UTF8Keys: a key that is not valid
+	// UTF-8), or a grouped writer a group or member that is not valid UTF-8.
+	// Nothing was sent.
 	ErrInvalidKey = errors.New("ktables: invalid key")
 )
 
@@ -65,7 +75,7 @@ func optionErr(option, format string, args ...any) error {
 // TopicPolicyError carries what OnMismatchFail found.
 type TopicPolicyError struct {
 	Topic    string
-	Expected string // the policy the table needs: "compact"
+	Expected string // the compacting policy wanted: "compact", or the one declared with WithTopicConfig
 	Actual   string // the topic's cleanup.policy
 }
 

@@ -2,6 +2,7 @@ package ktables
 
 import (
 	"context"
+	"iter"
 
 	"github.com/ktables/ktables/transport"
 )
@@ -23,17 +24,39 @@ type GroupedTable[V any] struct {
 	idx *groupIndex[V]
 }
 
-// OpenGrouped opens a grouped table over topic. It takes the same options as
-// Open, plus WithKeyCodec.
+// OpenGrouped opens a grouped table over topic. It takes the options of
+// Open, except that its change hooks are OnMemberSet and OnMemberDelete
+// (called with group, member and value) and its key format is WithKeyCodec.
 func OpenGrouped[V any](ctx context.Context, tr transport.Transport, topic string, codec Codec[V], opts ...Option) (*GroupedTable[V], error) {
-	cfg, err := buildConfig(scopeTable|scopeGrouped, opts)
+	cfg, err := buildConfig(forGroupedTable, opts)
 	if err != nil {
 		return nil, err
 	}
+	onSet, onDelete, err := resolveMemberHooks[V](&cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The index checks keys itself (UTF-8, then the key codec), so the flat
+	// key format stays out of its way.
+	cfg.keyFormat = RawKeys()
 	idx := newGroupIndex[V](cfg.keyCodec)
 	t, err := newTable(tr, topic, codec, store[V](idx), cfg)
 	if err != nil {
 		return nil, err
+	}
+	// The reader calls hooks right after the index applied the key, so
+	// split finds the pair it has just decoded.
+	if onSet != nil {
+		t.onSet = func(key string, v V) {
+			g, m := idx.split(key)
+			onSet(g, m, v)
+		}
+	}
+	if onDelete != nil {
+		t.onDelete = func(key string, old V) {
+			g, m := idx.split(key)
+			onDelete(g, m, old)
+		}
 	}
 	if err := t.start(ctx); err != nil {
 		return nil, err
@@ -63,8 +86,24 @@ func (g *GroupedTable[V]) Groups() []string { return g.idx.groupNames() }
 // GroupCount returns the number of groups.
 func (g *GroupedTable[V]) GroupCount() int { return g.idx.groupCount() }
 
-// MemberCount returns the number of members over all groups.
-func (g *GroupedTable[V]) MemberCount() int { return g.idx.len() }
+// MemberCount returns the number of members of group, 0 when the group is
+// absent (the Python library's member_count(group)). O(1).
+func (g *GroupedTable[V]) MemberCount(group string) int { return g.idx.memberCount(group) }
+
+// TotalMembers returns the number of members over all groups.
+func (g *GroupedTable[V]) TotalMembers() int { return g.idx.len() }
+
+// All iterates over every member as (group, member) and value, in no
+// particular order; the members of a group come together. Like Table.All,
+// each group's members are copied before the loop body sees them, so no
+// lock is held while it runs; the whole is not a point-in-time copy (use
+// Snapshot for that).
+func (g *GroupedTable[V]) All() iter.Seq2[GroupMember, V] { return g.idx.all }
+
+// GroupMember names one member of a grouped table.
+type GroupMember struct {
+	Group, Member string
+}
 
 // Snapshot returns a point-in-time copy of the whole index.
 func (g *GroupedTable[V]) Snapshot() map[string]map[string]V { return g.idx.nested() }
@@ -102,7 +141,7 @@ type GroupedWriter[V any] struct {
 // OpenGroupedWriter returns a GroupedWriter for topic. It takes the same
 // options as OpenWriter, plus WithKeyCodec.
 func OpenGroupedWriter[V any](ctx context.Context, tr transport.Transport, topic string, codec Codec[V], opts ...Option) (*GroupedWriter[V], error) {
-	cfg, err := buildConfig(scopeWriter|scopeGrouped, opts)
+	cfg, err := buildConfig(forGroupedWriter, opts)
 	if err != nil {
 		return nil, err
 	}

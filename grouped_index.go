@@ -116,6 +116,34 @@ func (x *groupIndex[V]) trim()       {}
 
 func (x *groupIndex[V]) groupCount() int { return x.groups.len() }
 
+func (x *groupIndex[V]) memberCount(group string) (n int) {
+	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) {
+		if members, ok := gs.get(h, group); ok {
+			n = members.len()
+		}
+	})
+	return n
+}
+
+// all yields every member, one group at a time: a group's entries are
+// copied under its shard's read lock, then yielded without it.
+func (x *groupIndex[V]) all(yield func(GroupMember, V) bool) {
+	var buf []entry[V]
+	for _, g := range x.groupNames() {
+		buf = buf[:0]
+		x.groups.view(g, func(gs *compactMap[*compactMap[V]], h uint64) {
+			if members, ok := gs.get(h, g); ok {
+				buf = append(buf, members.entries...)
+			}
+		})
+		for _, e := range buf {
+			if !yield(GroupMember{Group: g, Member: e.key}, e.val) {
+				return
+			}
+		}
+	}
+}
+
 func (x *groupIndex[V]) hasGroup(group string) (ok bool) {
 	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) { _, ok = gs.get(h, group) })
 	return ok

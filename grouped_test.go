@@ -79,8 +79,8 @@ func TestGroupedIndexMatchesRebuild(t *testing.T) {
 		for _, ms := range rebuilt {
 			n += len(ms)
 		}
-		if g.MemberCount() != n || g.GroupCount() != len(rebuilt) || len(g.Groups()) != len(rebuilt) {
-			t.Fatalf("G3 counts: members %d/%d groups %d/%d", g.MemberCount(), n, g.GroupCount(), len(rebuilt))
+		if g.TotalMembers() != n || g.GroupCount() != len(rebuilt) || len(g.Groups()) != len(rebuilt) {
+			t.Fatalf("G3 counts: members %d/%d groups %d/%d", g.TotalMembers(), n, g.GroupCount(), len(rebuilt))
 		}
 		for grp, ms := range rebuilt {
 			if !reflect.DeepEqual(g.Members(grp), ms) || !g.HasGroup(grp) {
@@ -147,8 +147,8 @@ func TestGroupedForeignKeys(t *testing.T) {
 	appendRec(t, c, topic, 0, []byte("nocolon"), nil) // a foreign tombstone
 	g := openGrouped(t, ctx, c.Transport(), topic)
 	st := g.Stats()
-	if st.ForeignKeys != 3 || st.KeyDecodeErrors != 1 || g.MemberCount() != 1 {
-		t.Fatalf("G2 stats %+v members %d", st, g.MemberCount())
+	if st.ForeignKeys != 3 || st.KeyDecodeErrors != 1 || g.TotalMembers() != 1 {
+		t.Fatalf("G2 stats %+v members %d", st, g.TotalMembers())
 	}
 	if v, ok := g.Get("abc", "def"); !ok || v != "member" {
 		t.Fatal("G5 a key matching the scheme is a member")

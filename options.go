@@ -17,27 +17,38 @@ type Option interface {
 	scope() scope
 }
 
+// scope is the set of constructors an option applies to: each constructor
+// builds its config for exactly one of the for* bits.
 type scope uint8
 
 const (
-	scopeTable   scope = 1 << iota // tables, flat and grouped
-	scopeWriter                    // writers, flat and grouped
-	scopeEnsure                    // topic management
-	scopeGrouped                   // grouped tables and writers only
+	forTable         scope = 1 << iota // Open
+	forGroupedTable                    // OpenGrouped
+	forWriter                          // OpenWriter
+	forGroupedWriter                   // OpenGroupedWriter
+	forEnsure                          // EnsureTopic
+
+	scopeTable   = forTable | forGroupedTable   // tables, flat and grouped
+	scopeWriter  = forWriter | forGroupedWriter // writers, flat and grouped
+	scopeEnsure  = forEnsure                    // topic management
+	scopeGrouped = forGroupedTable | forGroupedWriter
+	scopeFlat    = forTable | forWriter
 	scopeAll     = scopeTable | scopeWriter | scopeEnsure
 	scopeClient  = scopeTable | scopeWriter
 )
 
 func (s scope) String() string {
 	switch s {
-	case scopeTable:
-		return "table"
-	case scopeWriter:
-		return "writer"
-	case scopeEnsure:
+	case forTable:
+		return "Open (flat tables)"
+	case forGroupedTable:
+		return "OpenGrouped"
+	case forWriter:
+		return "OpenWriter (flat writers)"
+	case forGroupedWriter:
+		return "OpenGroupedWriter"
+	case forEnsure:
 		return "EnsureTopic"
-	case scopeGrouped:
-		return "grouped tables and writers"
 	}
 	return "this constructor"
 }
@@ -75,9 +86,11 @@ type config struct {
 	// table
 	catchUpTimeout time.Duration
 	fetchMaxWait   time.Duration
-	onSet          any // func(string, V), checked against V at Open
-	onDelete       any // func(string, V)
-	onCaughtUp     func()
+	// Hooks in registration order, checked against V at Open (hooks.go):
+	// func(string, V) for flat tables, func(string, string, V) for grouped.
+	onSet, onDelete             []any
+	onMemberSet, onMemberDelete []any
+	onCaughtUp                  func()
 
 	// table and writer
 	logger           *slog.Logger
@@ -89,6 +102,9 @@ type config struct {
 
 	// writer
 	writeRetries int
+
+	// flat tables and writers
+	keyFormat KeyFormat
 
 	// grouped
 	keyCodec KeyCodec
@@ -113,6 +129,7 @@ func defaultConfig() config {
 		writeRetries:     DefaultWriteRetries,
 		partitions:       1,
 		onMismatch:       OnMismatchWarn,
+		keyFormat:        UTF8Keys(),
 		keyCodec:         DefaultKeyCodec,
 	}
 }
@@ -136,8 +153,11 @@ func buildConfig(sc scope, opts []Option) (config, error) {
 			return c, err
 		}
 	}
-	if !c.ensure && c.onMismatchSet && c.onMismatch != OnMismatchIgnore {
-		return c, optionErr("WithOnMismatch", "mode %s needs topic creation, which WithoutEnsureTopic disabled", c.onMismatch)
+	// warn and ignore change nothing, so they combine with WithoutEnsureTopic
+	// (SPEC E2); fail and reconcile promise a checked topic, which needs
+	// topic management.
+	if !c.ensure && c.onMismatchSet && (c.onMismatch == OnMismatchFail || c.onMismatch == OnMismatchReconcile) {
+		return c, optionErr("WithOnMismatch", "mode %s needs topic management, which WithoutEnsureTopic disabled", c.onMismatch)
 	}
 	if c.backoffMin > c.backoffMax {
 		return c, optionErr("WithRetryBackoff", "min %s exceeds max %s", c.backoffMin, c.backoffMax)
@@ -171,27 +191,61 @@ func WithFetchMaxWait(d time.Duration) Option {
 	})
 }
 
-// OnSet registers a hook called on the reader goroutine after a key is set,
-// with the decoded value (SPEC D3). V must match the table's value type. The
-// hook must not block for long: the table applies nothing while it runs.
+// OnSet registers a hook called on the reader goroutine after a key of a
+// flat table is set, with the decoded value (SPEC D3). V must match the
+// table's value type. The hook must not block for long: the table applies
+// nothing while it runs. OnSet may be given more than once: the hooks all
+// run, in the order given. Grouped tables take OnMemberSet instead.
 func OnSet[V any](fn func(key string, value V)) Option {
-	return newOption("OnSet", scopeTable, func(c *config) error {
+	return newOption("OnSet", forTable, func(c *config) error {
 		if fn == nil {
 			return fmt.Errorf("nil hook")
 		}
-		c.onSet = fn
+		c.onSet = append(c.onSet, fn)
 		return nil
 	})
 }
 
 // OnDelete registers a hook called on the reader goroutine after a tombstone
-// removed a key that was present, with the value it had.
+// removed a key of a flat table that was present, with the value it had. A
+// tombstone for a key the table does not hold changes nothing and calls no
+// hook (ADR 9); Stats.TombstonesApplied counts every tombstone. OnDelete may
+// be given more than once: the hooks all run, in the order given. Grouped
+// tables take OnMemberDelete instead.
 func OnDelete[V any](fn func(key string, old V)) Option {
-	return newOption("OnDelete", scopeTable, func(c *config) error {
+	return newOption("OnDelete", forTable, func(c *config) error {
 		if fn == nil {
 			return fmt.Errorf("nil hook")
 		}
-		c.onDelete = fn
+		c.onDelete = append(c.onDelete, fn)
+		return nil
+	})
+}
+
+// OnMemberSet registers a hook called on the reader goroutine after a
+// member of a grouped table is set, with its group, member and decoded
+// value (SPEC D3, G3). Like OnSet it may be given more than once (the hooks
+// run in order) and must not block for long.
+func OnMemberSet[V any](fn func(group, member string, value V)) Option {
+	return newOption("OnMemberSet", forGroupedTable, func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("nil hook")
+		}
+		c.onMemberSet = append(c.onMemberSet, fn)
+		return nil
+	})
+}
+
+// OnMemberDelete registers a hook called on the reader goroutine after a
+// tombstone removed a member of a grouped table that was present, with the
+// value it had. Like OnDelete it does not fire for absent members, and it
+// may be given more than once.
+func OnMemberDelete[V any](fn func(group, member string, old V)) Option {
+	return newOption("OnMemberDelete", forGroupedTable, func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("nil hook")
+		}
+		c.onMemberDelete = append(c.onMemberDelete, fn)
 		return nil
 	})
 }
@@ -254,7 +308,9 @@ func WithOwnedTransport() Option {
 }
 
 // WithoutEnsureTopic skips topic creation and the policy check at open: the
-// topic must exist. Combining it with an active WithOnMismatch is an error.
+// topic must exist. Combining it with WithOnMismatch(OnMismatchFail) or
+// WithOnMismatch(OnMismatchReconcile) is an error: they need the check.
+// OnMismatchWarn and OnMismatchIgnore are allowed (they change nothing).
 func WithoutEnsureTopic() Option {
 	return newOption("WithoutEnsureTopic", scopeClient, func(c *config) error {
 		c.ensure = false
@@ -327,7 +383,8 @@ func WithOnMismatch(m MismatchMode) Option {
 }
 
 // WithKeyCodec sets how grouped tables and writers map (group, member) to a
-// record key (default DefaultKeyCodec, the Python library's format).
+// record key (default DefaultKeyCodec, the Python library's format). Flat
+// tables and writers take WithKeyFormat instead.
 func WithKeyCodec(kc KeyCodec) Option {
 	return newOption("WithKeyCodec", scopeGrouped, func(c *config) error {
 		if kc == nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"time"
-	"unsafe"
 
 	"github.com/ktables/ktables/transport"
 )
@@ -106,7 +105,11 @@ func (r *reader[V]) apply(b transport.Batch) {
 		}
 		// The transport hands over ownership of record bytes and never
 		// modifies them, so the key can alias them instead of copying.
-		key := unsafe.String(unsafe.SliceData(rec.Key), len(rec.Key))
+		key, ok := decodeKey(t.keys, rec.Key)
+		if !ok {
+			keyErrors++
+			continue
+		}
 		switch t.store.accept(key) {
 		case keyInvalid:
 			keyErrors++

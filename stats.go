@@ -15,7 +15,9 @@ type Stats struct {
 	// KeylessRecords counts records with a nil key, skipped.
 	KeylessRecords int64
 	// KeyDecodeErrors counts records whose key was rejected, skipped. For a
-	// grouped table: keys that are not valid UTF-8.
+	// flat table: keys its KeyFormat rejects (by default, UTF8Keys: keys
+	// that are not valid UTF-8, SPEC K1). For a grouped table: keys that are
+	// not valid UTF-8.
 	KeyDecodeErrors int64
 	// ForeignKeys counts keys a grouped table could not decode as a
 	// (group, member) pair, skipped (SPEC G2). Always 0 for flat tables.

@@ -27,6 +27,7 @@ type Table[V any] struct {
 	cfg   config
 	log   *slog.Logger
 	store store[V]
+	keys  KeyFormat // record key bytes to table keys (SPEC K1)
 
 	onSet    func(string, V)
 	onDelete func(string, V)
@@ -109,7 +110,7 @@ func (p *positions) current() map[int32]int64 {
 //
 // The caller keeps ownership of tr unless WithOwnedTransport is given.
 func Open[V any](ctx context.Context, tr transport.Transport, topic string, codec Codec[V], opts ...Option) (*Table[V], error) {
-	cfg, err := buildConfig(scopeTable, opts)
+	cfg, err := buildConfig(forTable, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -140,24 +141,15 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		cfg:      cfg,
 		log:      cfg.logger.With(slog.String("topic", topic)),
 		store:    st,
+		keys:     cfg.keyFormat,
 		caughtUp: make(chan struct{}),
 		failed:   make(chan struct{}),
 		closed:   make(chan struct{}),
 		newParts: make(chan discovered),
 	}
-	if cfg.onSet != nil {
-		fn, ok := cfg.onSet.(func(string, V))
-		if !ok {
-			return nil, optionErr("OnSet", "hook type %T does not match the table's value type %T", cfg.onSet, *new(V))
-		}
-		t.onSet = fn
-	}
-	if cfg.onDelete != nil {
-		fn, ok := cfg.onDelete.(func(string, V))
-		if !ok {
-			return nil, optionErr("OnDelete", "hook type %T does not match the table's value type %T", cfg.onDelete, *new(V))
-		}
-		t.onDelete = fn
+	var err error
+	if t.onSet, t.onDelete, err = resolveHooks[V](&cfg); err != nil {
+		return nil, err
 	}
 	t.pos.Store(&positions{at: map[int32]*atomic.Int64{}})
 	return t, nil
@@ -243,7 +235,7 @@ func (t *Table[V]) initialOffsets(ctx context.Context) (openOffsets, error) {
 	var out openOffsets
 	bo := newBackoff(&t.cfg)
 	if t.cfg.ensure {
-		err := retry(ctx, bo, transport.IsRetriable, func(ctx context.Context) error {
+		err := retry(ctx, bo, ensureRetriable, func(ctx context.Context) error {
 			_, err := ensureTopic(ctx, t.tr, t.topic, &t.cfg)
 			return err
 		})

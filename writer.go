@@ -40,7 +40,7 @@ type Writer[V any] struct {
 // OpenWriter returns a Writer for topic. It ensures the topic like Open does
 // (unless WithoutEnsureTopic) and learns the partition count (SPEC W0).
 func OpenWriter[V any](ctx context.Context, tr transport.Transport, topic string, codec Codec[V], opts ...Option) (*Writer[V], error) {
-	cfg, err := buildConfig(scopeWriter, opts)
+	cfg, err := buildConfig(forWriter, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func openWriter[V any](ctx context.Context, tr transport.Transport, topic string
 	w := &Writer[V]{topic: topic, tr: tr, codec: codec, cfg: cfg, log: cfg.logger.With(slog.String("topic", topic))}
 	bo := newBackoff(&cfg)
 	if cfg.ensure {
-		err := retry(ctx, bo, transport.IsRetriable, func(ctx context.Context) error {
+		err := retry(ctx, bo, ensureRetriable, func(ctx context.Context) error {
 			_, err := ensureTopic(ctx, tr, topic, &cfg)
 			return err
 		})
@@ -106,8 +106,12 @@ func (w *Writer[V]) write(ctx context.Context, key string, value []byte) error {
 	if w.closed.Load() {
 		return ErrClosed
 	}
+	kb, err := encodeKey(w.cfg.keyFormat, key)
+	if err != nil {
+		return err
+	}
 	w.maybeRefresh()
-	rec := transport.Record{Key: []byte(key), Value: value}
+	rec := transport.Record{Key: kb, Value: value}
 	bo := newBackoff(&w.cfg)
 	for attempt := 0; ; attempt++ {
 		rec.Partition = transport.Partition(rec.Key, w.partitions.Load())

@@ -82,8 +82,8 @@ func BenchmarkReads(b *testing.B) {
 
 func TestReadOpsAgree(t *testing.T) {
 	flat, grouped := memTables(t, 1000)
-	if flat.Len() != 1000 || grouped.MemberCount() != 1000 {
-		t.Fatalf("loaded %d flat, %d grouped", flat.Len(), grouped.MemberCount())
+	if flat.Len() != 1000 || grouped.TotalMembers() != 1000 {
+		t.Fatalf("loaded %d flat, %d grouped", flat.Len(), grouped.TotalMembers())
 	}
 	for _, op := range ReadOps(flat, grouped, 1000) {
 		op.KT(1)

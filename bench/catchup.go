@@ -133,13 +133,13 @@ func ktLoad(ctx context.Context, tr transport.Transport, topic, codec string, gr
 		if err != nil {
 			return 0, nil, err
 		}
-		return g.MemberCount(), func() { g.Close() }, nil
+		return g.TotalMembers(), func() { g.Close() }, nil
 	case grouped:
 		g, err := ktables.OpenGrouped(ctx, tr, topic, ktables.Bytes(), opt)
 		if err != nil {
 			return 0, nil, err
 		}
-		return g.MemberCount(), func() { g.Close() }, nil
+		return g.TotalMembers(), func() { g.Close() }, nil
 	case codec == "json":
 		t, err := ktables.Open(ctx, tr, topic, ktables.JSON[Payload](), opt)
 		if err != nil {

@@ -90,7 +90,7 @@ func retainedPerKey(e *Env, topic string, n int, grouped, isRaw bool) (float64, 
 				return 0, err
 			}
 			g.Close()
-			got, keep = g.MemberCount(), g
+			got, keep = g.TotalMembers(), g
 		} else {
 			t, err := ktablesOpenBytes(e, tr, topic)
 			if err != nil {

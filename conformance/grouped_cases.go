@@ -132,8 +132,8 @@ func (e *env) wantGrouped(g *ktables.GroupedTable[item], want map[string]map[str
 	if !slices.Equal(groups, slices.Sorted(maps.Keys(want))) {
 		e.Errorf("Groups() = %q, want %q", groups, slices.Sorted(maps.Keys(want)))
 	}
-	if g.MemberCount() != n {
-		e.Errorf("MemberCount() = %d, want %d", g.MemberCount(), n)
+	if g.TotalMembers() != n {
+		e.Errorf("TotalMembers() = %d, want %d", g.TotalMembers(), n)
 	}
 }
 

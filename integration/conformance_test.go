@@ -20,7 +20,9 @@ var adapters = map[string]func(seeds []string) (transport.Transport, error){
 		return franztransport.New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	},
 	"sarama": func(seeds []string) (transport.Transport, error) {
-		return saramatransport.New(seeds, saramatransport.NewConfig()) // read committed by default
+		cfg := saramatransport.NewConfig() // reads uncommitted by default, like every adapter
+		cfg.Consumer.IsolationLevel = 1    // sarama.ReadCommitted (sarama is an indirect dependency here)
+		return saramatransport.New(seeds, cfg)
 	},
 	"kafkago": func(seeds []string) (transport.Transport, error) {
 		return kafkagotransport.New(seeds, kafkagotransport.WithReadCommitted())

@@ -48,6 +48,7 @@ func RunAdapterChecks(t *testing.T, a Adapter) {
 	t.Run("X7/no_goroutine_leaks", func(t *testing.T) { checkNoLeaks(t, a) })
 	t.Run("X8/wrong_sasl_password_fails_every_call", func(t *testing.T) { checkWrongSASL(t, a) })
 	t.Run("X3/unreachable_brokers_calls_honour_context", func(t *testing.T) { checkUnreachable(t, a) })
+	t.Run("W4/defaults_acks_all_no_idempotence_no_compression_read_uncommitted", func(t *testing.T) { checkDefaults(t, a) })
 	t.Run("X5/topic_config_sources", func(t *testing.T) { CheckTopicConfig(t, openTransport(t, a, Start(t))) })
 }
 

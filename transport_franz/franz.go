@@ -57,7 +57,18 @@ type Transport struct {
 // New builds a transport that owns a franz-go client for seeds. opts are the
 // caller's native kgo options and carry everything an organization already
 // configures: TLS (kgo.DialTLSConfig), SASL (kgo.SASL), client id,
-// compression, acks, idempotence, timeouts, hooks, a logger.
+// compression, acks, timeouts, hooks, a logger. [Durability] turns the
+// portable transport.Durability into kgo options.
+//
+// Its produce defaults differ from kgo's, so that every Kafka-compatible
+// broker and every reader can handle what it writes (SPEC W4, ADR 8):
+// acks=all, no idempotence (kgo.DisableIdempotentWrite: no InitProducerID
+// request, at most one produce request in flight per broker, which keeps
+// per-key order across retries) and no compression
+// (kgo.ProducerBatchCompression(kgo.NoCompression()), where kgo would
+// choose snappy). Pass kgo.ProducerBatchCompression to compress: readers in
+// every language must then have that codec. Idempotence is opted into with
+// Durability(transport.Durability{Idempotent: true}).
 //
 // The adapter adds or overrides a few options because the core depends on
 // them:
@@ -84,11 +95,11 @@ func New(seeds []string, opts ...kgo.Opt) (*Transport, error) {
 	// each ack, so lingering only adds latency. Concurrent writes still
 	// batch while a request is in flight. The caller's options come after
 	// and win.
-	base := append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ProducerLinger(0)}, opts...)
+	base := append(portableDefaults(seeds), opts...)
 	sasl := newSASLWatch()
 	mainOpts := append(without(base, isGroupOpt), kgo.ConsumeTopics(), kgo.ConsumePartitions(nil),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.WithHooks(sasl))
-	cl, err := kgo.NewClient(mainOpts...)
+	cl, err := newProducingClient(mainOpts)
 	if err != nil {
 		return nil, transport.NewError("new", "", transport.ErrInvalidConfig, err)
 	}

@@ -21,8 +21,11 @@ type config struct {
 	reqTimeout    time.Duration
 }
 
+// defaultConfig spells out the portable defaults every adapter shares
+// (SPEC W4, ADR 8): acks=all, no compression (the zero kafka.Compression),
+// read uncommitted. kafka-go has no idempotent producer.
 func defaultConfig() config {
-	return config{acks: kafka.RequireAll, reqTimeout: DefaultRequestTimeout}
+	return config{acks: kafka.RequireAll, compression: 0, readCommitted: false, reqTimeout: DefaultRequestTimeout}
 }
 
 // DefaultRequestTimeout bounds a request whose context has no deadline, so

@@ -10,7 +10,7 @@
 // organization already uses (TLS, SASL, client id, compression, acks...),
 // and hand it to the core:
 //
-//	cfg := saramatransport.NewConfig() // sarama.NewConfig() with acks=all, read committed, protocol 3.0
+//	cfg := saramatransport.NewConfig() // sarama.NewConfig() with acks=all, no idempotence, no compression, read uncommitted, protocol 3.0
 //	cfg.ClientID = "billing"
 //	cfg.Net.TLS.Enable, cfg.Net.TLS.Config = true, tlsConfig
 //	cfg.Net.SASL.Enable = true
@@ -46,7 +46,9 @@
 // dialer of its own through Net.Proxy (wrapping the caller's). Clients
 // connect on first use, under that call's context. Config.Version must be at least 2.1 ([MinVersion]); New says
 // so, naming the setting, when it is older. [NewConfig] is sarama's default
-// config with acks=all and read committed.
+// config with acks=all, no idempotence, no compression and read uncommitted
+// (the portable defaults of every adapter, ADR 8); [SetDurability] applies
+// a transport.Durability.
 //
 // # How calls map to sarama
 //
@@ -80,12 +82,14 @@
 //
 // # Read committed
 //
-// With Config.Consumer.IsolationLevel = sarama.ReadCommitted (as in
-// [NewConfig]), fetches skip aborted transactions (using the aborted
+// With Config.Consumer.IsolationLevel = sarama.ReadCommitted (not the
+// default of [NewConfig], which reads uncommitted like every adapter and
+// the Python library), fetches skip aborted transactions (using the aborted
 // transactions the broker lists in each fetch response) and EndOffsets lists
 // last stable offsets, so a reader that has consumed everything it can see
-// has reached its end offsets. With sarama.ReadUncommitted (sarama's
-// default), records of aborted transactions are delivered like any others.
+// has reached its end offsets. With sarama.ReadUncommitted (the default of
+// NewConfig and of sarama), records of aborted transactions are delivered
+// like any others.
 //
 // # Contexts
 //

@@ -42,14 +42,52 @@ var MinVersion = sarama.V2_1_0_0
 //   - Producer.RequiredAcks: sarama.WaitForAll. sarama's own default is
 //     WaitForLocal (acks=1), which loses acknowledged writes when a leader
 //     fails; the Java client's default is all.
-//   - Consumer.IsolationLevel: sarama.ReadCommitted, so aborted
-//     transactions are never read and EndOffsets lists last stable offsets.
+//   - Producer.Idempotent false and Producer.Compression
+//     sarama.CompressionNone, set explicitly (they are sarama's defaults
+//     too): every Kafka-compatible broker and every reader handles that
+//     (SPEC W4, ADR 8). Opt into idempotence with [SetDurability], into
+//     compression with Producer.Compression; readers in every language
+//     then need that codec.
+//   - Consumer.IsolationLevel: sarama.ReadUncommitted, the isolation of
+//     every ktables adapter by default and of the Python library
+//     (aiokafka), so readers on every client hold the same map (ADR 8).
+//     Set sarama.ReadCommitted to skip aborted transactions.
 func NewConfig() *sarama.Config {
 	cfg := sarama.NewConfig()
 	cfg.Version = DefaultVersion
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	cfg.Producer.Idempotent = false
+	cfg.Producer.Compression = sarama.CompressionNone
+	cfg.Consumer.IsolationLevel = sarama.ReadUncommitted
 	return cfg
+}
+
+// SetDurability applies the portable transport.Durability to cfg before it
+// is given to [New]: Producer.RequiredAcks, and Producer.Idempotent with
+// what sarama requires of an idempotent producer (Net.MaxOpenRequests = 1,
+// and at least one retry). An invalid d (see transport.Durability.Validate)
+// is an error matching transport.ErrInvalidConfig, and cfg is unchanged.
+func SetDurability(cfg *sarama.Config, d transport.Durability) error {
+	if cfg == nil {
+		return transport.NewError("new", "", transport.ErrInvalidConfig, errors.New("saramatransport: SetDurability(nil config)"))
+	}
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	switch d.Acks {
+	case transport.AcksAll:
+		cfg.Producer.RequiredAcks = sarama.WaitForAll
+	case transport.AcksLeader:
+		cfg.Producer.RequiredAcks = sarama.WaitForLocal
+	case transport.AcksNone:
+		cfg.Producer.RequiredAcks = sarama.NoResponse
+	}
+	cfg.Producer.Idempotent = d.Idempotent
+	if d.Idempotent {
+		cfg.Net.MaxOpenRequests = 1
+		cfg.Producer.Retry.Max = max(cfg.Producer.Retry.Max, 1)
+	}
+	return nil
 }
 
 // Transport implements transport.Transport, transport.TopicConfigurer and

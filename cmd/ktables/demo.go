@@ -121,7 +121,11 @@ func (d *demo) run(parent context.Context) error {
 	if err != nil {
 		return d.cf.explain(ctx, fmt.Sprintf("ensuring topic %q", d.topic), err)
 	}
-	d.out.say("ensure-topic %s: %s (cleanup.policy=%s, 3 partitions)", res.Topic, res.Outcome, res.Policy)
+	policy := res.Policy // the policy read; a created topic has the default
+	if res.Outcome == ktables.OutcomeCreated {
+		policy = "compact"
+	}
+	d.out.say("ensure-topic %s: %s (cleanup.policy=%s, 3 partitions)", res.Topic, res.Outcome, policy)
 	if external && res.Outcome == ktables.OutcomeCreated {
 		defer d.deleteTopic(ctx)
 	}
@@ -136,15 +140,15 @@ func (d *demo) run(parent context.Context) error {
 	}
 	reg, err := ktables.OpenGrouped(ctx, tr, d.topic, ktables.JSON[endpoint](),
 		ktables.WithoutEnsureTopic(),
-		ktables.OnSet(func(string, endpoint) { wake() }),
-		ktables.OnDelete(func(string, endpoint) { wake() }),
+		ktables.OnMemberSet(func(string, string, endpoint) { wake() }),
+		ktables.OnMemberDelete(func(string, string, endpoint) { wake() }),
 	)
 	if err != nil {
 		return d.cf.explain(ctx, "opening the registry", err)
 	}
 	defer reg.Close()
 	d.reg = reg
-	d.out.say("registry open: %s, %d members (GroupedTable over %s)", reg.Status(), reg.MemberCount(), d.topic)
+	d.out.say("registry open: %s, %d members (GroupedTable over %s)", reg.Status(), reg.TotalMembers(), d.topic)
 
 	viewDone := make(chan struct{})
 	stopView := make(chan struct{})
@@ -207,7 +211,7 @@ func (d *demo) main(ctx, parent context.Context) error {
 		return err
 	}
 	d.out.say("barrier: %s — all %d acknowledged announcements visible (%d members in %d groups)",
-		lat, len(insts), reg.MemberCount(), reg.GroupCount())
+		lat, len(insts), reg.TotalMembers(), reg.GroupCount())
 	if ep, ok := reg.Get("billing", "host-a"); ok {
 		d.out.say("lookup billing/host-a -> %s (a memory read, no network)", ep.Addr)
 	}

@@ -86,7 +86,11 @@ func runEnsureTopic(ctx context.Context, sio *stdio, args []string) error {
 	defer tr.Close()
 	res, err := ensureTopic(ctx, tr, *topic, opts)
 	if res.Outcome != 0 {
-		printOutcome(sio, res)
+		declared, ok := configs["cleanup.policy"]
+		if !ok {
+			declared = "compact"
+		}
+		printOutcome(sio, res, declared)
 	}
 	if err != nil {
 		return cf.explain(ctx, fmt.Sprintf("ensuring topic %q", *topic), err)
@@ -112,9 +116,17 @@ func ensureTopic(ctx context.Context, tr transport.Transport, topic string, opts
 	}
 }
 
-func printOutcome(sio *stdio, res ktables.EnsureResult) {
+// printOutcome prints what EnsureTopic did and the policy the topic has now:
+// res.Policy is the one read, which for created and reconciled topics is
+// not the one they have (declared is).
+func printOutcome(sio *stdio, res ktables.EnsureResult, declared string) {
 	line := fmt.Sprintf("topic %s: %s", res.Topic, res.Outcome)
-	if res.Policy != "" {
+	switch {
+	case res.Outcome == ktables.OutcomeCreated:
+		line += fmt.Sprintf(" (cleanup.policy=%s)", declared)
+	case res.Outcome == ktables.OutcomeReconciled:
+		line += fmt.Sprintf(" (cleanup.policy=%s, was %s)", declared, res.Policy)
+	case res.Policy != "":
 		line += fmt.Sprintf(" (cleanup.policy=%s)", res.Policy)
 	}
 	fmt.Fprintln(sio.stdout, line)

@@ -128,7 +128,7 @@ func (t *table) Stats() ktables.Stats {
 
 func (t *table) Len() int {
 	if t.grouped != nil {
-		return t.grouped.MemberCount()
+		return t.grouped.TotalMembers()
 	}
 	return t.flat.Len()
 }
@@ -157,18 +157,27 @@ func openTable(ctx context.Context, sio *stdio, tf *tableFlags, tr transport.Tra
 	opts := []ktables.Option{
 		ktables.WithoutEnsureTopic(),
 		ktables.WithCatchUpTimeout(tf.timeout),
-		ktables.OnSet(func(k string, v []byte) {
-			seen.Add(1)
-			if h.onSet != nil {
-				h.onSet(k, v)
-			}
-		}),
-		ktables.OnDelete(func(k string, v []byte) {
-			seen.Add(1)
-			if h.onDelete != nil {
-				h.onDelete(k, v)
-			}
-		}),
+	}
+	onSet := func(k string, v []byte) {
+		seen.Add(1)
+		if h.onSet != nil {
+			h.onSet(k, v)
+		}
+	}
+	onDelete := func(k string, v []byte) {
+		seen.Add(1)
+		if h.onDelete != nil {
+			h.onDelete(k, v)
+		}
+	}
+	if tf.grouped {
+		// Grouped hooks get (group, member); h takes the record key.
+		key := func(g, m string) string { k, _ := ktables.DefaultKeyCodec.Encode(g, m); return k }
+		opts = append(opts,
+			ktables.OnMemberSet(func(g, m string, v []byte) { onSet(key(g, m), v) }),
+			ktables.OnMemberDelete(func(g, m string, v []byte) { onDelete(key(g, m), v) }))
+	} else {
+		opts = append(opts, ktables.OnSet(onSet), ktables.OnDelete(onDelete))
 	}
 	if h.onCaughtUp != nil {
 		opts = append(opts, ktables.OnCaughtUp(h.onCaughtUp))

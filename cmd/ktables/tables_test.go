@@ -238,7 +238,7 @@ func TestEnsureTopic(t *testing.T) {
 		if !strings.Contains(r.stdout, "mismatch") {
 			t.Fatalf("fail mode printed %q", r.stdout)
 		}
-		if got, want := outcome2(t, args([]string{"ensure-topic", "--on-mismatch", "reconcile"}, c, dtf)), "topic "+del+": reconciled (cleanup.policy=compact)"; got != want {
+		if got, want := outcome2(t, args([]string{"ensure-topic", "--on-mismatch", "reconcile"}, c, dtf)), "topic "+del+": reconciled (cleanup.policy=compact, was delete)"; got != want {
 			t.Fatalf("reconcile: %q, want %q", got, want)
 		}
 		if got, want := outcome2(t, args([]string{"ensure-topic"}, c, dtf)), "topic "+del+": verified (cleanup.policy=compact)"; got != want {

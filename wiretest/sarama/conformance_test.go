@@ -17,8 +17,8 @@ import (
 // TestConformance runs the shared suite over the adapter against kfake (or
 // KTABLES_BROKERS, without the cases that need broker control).
 //
-// Transports read committed records only (NewConfig's default): the
-// suite's transaction cases require that aborted records are never
+// Transports read committed records only (NewConfig reads uncommitted by
+// default; readCommitted sets it): the suite's transaction cases require that aborted records are never
 // delivered. sarama's producer retries CORRUPT_MESSAGE (the harness's
 // default retriable produce fault) internally, so the injected fault would
 // never be seen; produce faults answer NETWORK_EXCEPTION instead, which
@@ -26,7 +26,7 @@ import (
 // transport.ErrBrokerUnavailable.
 func TestConformance(t *testing.T) {
 	h := kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
-		return saramatransport.New(seeds, saramatransport.NewConfig())
+		return saramatransport.New(seeds, readCommittedConfig())
 	})
 	h.FaultCodes[conformance.FaultProduce] = kerr.NetworkException
 	conformance.Run(t, h)
@@ -46,11 +46,9 @@ var adapter = kafkatest.Adapter{
 	},
 	OpenIsolation: func(seeds []string, readCommitted bool) (transport.Transport, error) {
 		if readCommitted {
-			return saramatransport.New(seeds, saramatransport.NewConfig())
+			return saramatransport.New(seeds, readCommittedConfig())
 		}
-		cfg := sarama.NewConfig() // sarama's own default: read uncommitted
-		cfg.Version = saramatransport.DefaultVersion
-		return saramatransport.New(seeds, cfg)
+		return saramatransport.New(seeds, saramatransport.NewConfig()) // read uncommitted, the default
 	},
 	NativeCode: func(err error) (int16, bool) {
 		var ke sarama.KError
@@ -59,6 +57,12 @@ var adapter = kafkatest.Adapter{
 		}
 		return 0, false
 	},
+}
+
+func readCommittedConfig() *sarama.Config {
+	cfg := saramatransport.NewConfig()
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	return cfg
 }
 
 func TestReliability(t *testing.T) { kafkatest.RunReliability(t, adapter) }

@@ -9,7 +9,7 @@ import (
 )
 
 // newT returns a transport over seeds with cfg (nil: saramatransport.NewConfig, which
-// reads committed), closed when t ends. The helpers over any transport
+// reads uncommitted), closed when t ends. The helpers over any transport
 // (topics, produce, polling) are in kafkatest.
 func newT(t *testing.T, seeds []string, cfg *sarama.Config) *saramatransport.Transport {
 	t.Helper()
