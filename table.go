@@ -31,10 +31,10 @@ type Table[V any] struct {
 	onSet    func(string, V)
 	onDelete func(string, V)
 
-	pos      atomic.Pointer[positions]
-	progress notifier
-	stats    counters
-	status   atomic.Int32
+	// feed is the reader's published state (positions, progress,
+	// counters), read here by Barrier and Stats.
+	feed
+	status   statusCell
 	openedAt time.Time
 
 	errMu sync.Mutex
@@ -192,11 +192,17 @@ func (t *Table[V]) start(ctx context.Context) error {
 
 	rctx, rcancel := context.WithCancel(context.Background())
 	t.cancel = rcancel
-	r := &reader[V]{t: t, fetcher: f, gate: init.end, bo: newBackoff(&t.cfg)}
+	r := t.newReader(f, init.end)
 	r.checkGate() // empty topics are caught up before the first fetch
 	t.wg.Add(2)
-	go r.run(rctx)
-	go t.watchPartitions(rctx)
+	go func() {
+		defer t.wg.Done()
+		r.run(rctx)
+	}()
+	go func() {
+		defer t.wg.Done()
+		t.watchPartitions(rctx)
+	}()
 
 	select {
 	case <-t.caughtUp:
@@ -210,7 +216,7 @@ func (t *Table[V]) start(ctx context.Context) error {
 			t.Close()
 			return fmt.Errorf("ktables: open %q: %w", t.topic, ctx.Err())
 		}
-		if t.status.CompareAndSwap(int32(StatusLoading), int32(StatusDegraded)) {
+		if _, ok := t.status.move(StatusDegraded); ok {
 			t.log.Warn("ktables: catch-up timeout passed; serving a partial table while catching up",
 				slog.Duration("timeout", t.cfg.catchUpTimeout))
 		}
@@ -270,6 +276,29 @@ func (t *Table[V]) initialOffsets(ctx context.Context) (openOffsets, error) {
 	return out, err
 }
 
+// newReader builds the reader of the table, starting from the fetch
+// session f, with gate the end offsets catch-up must reach.
+func (t *Table[V]) newReader(f transport.Fetcher, gate map[int32]int64) *reader[V] {
+	return &reader[V]{
+		tr:         t.tr,
+		topic:      t.topic,
+		opts:       t.fetchOptions(),
+		codec:      t.codec,
+		sink:       t.store,
+		log:        t.log,
+		table:      t,
+		started:    t.openedAt,
+		onSet:      t.onSet,
+		onDelete:   t.onDelete,
+		onCaughtUp: t.cfg.onCaughtUp,
+		feed:       &t.feed,
+		fetcher:    f,
+		gate:       gate,
+		newParts:   t.newParts,
+		bo:         newBackoff(&t.cfg),
+	}
+}
+
 func (t *Table[V]) fetchOptions() transport.FetchOptions {
 	return transport.FetchOptions{MaxWait: t.cfg.fetchMaxWait}
 }
@@ -311,7 +340,7 @@ func (t *Table[V]) All() iter.Seq2[string, V] {
 func (t *Table[V]) Snapshot() map[string]V { return t.store.snapshot() }
 
 // Status returns the table's lifecycle state.
-func (t *Table[V]) Status() Status { return Status(t.status.Load()) }
+func (t *Table[V]) Status() Status { return t.status.load() }
 
 // Err returns the error that failed the table, or nil.
 func (t *Table[V]) Err() error {
@@ -350,7 +379,7 @@ func (t *Table[V]) WaitCaughtUp(ctx context.Context) error {
 // frozen contents. Close is idempotent.
 func (t *Table[V]) Close() error {
 	t.closeOnce.Do(func() {
-		t.status.Store(int32(StatusClosed))
+		t.status.move(StatusClosed)
 		close(t.closed)
 		if t.cancel != nil {
 			t.cancel()
@@ -373,16 +402,25 @@ func (t *Table[V]) isClosed() bool {
 	}
 }
 
-// fail records a fatal error and freezes the table. Only the reader calls it.
+// caughtUpAfter completes catch-up: the status moves on and waiters of
+// WaitCaughtUp wake. Only the reader calls it, once.
+func (t *Table[V]) caughtUpAfter(d time.Duration, records int64) {
+	if _, ok := t.status.move(StatusCaughtUp); ok {
+		t.log.Info("ktables: caught up", slog.Duration("took", d), slog.Int64("records", records))
+	}
+	close(t.caughtUp)
+}
+
+// fail records a fatal error and freezes the table. Only the reader calls
+// it, once.
 func (t *Table[V]) fail(err error) {
 	t.errMu.Lock()
 	t.err = err
 	t.errMu.Unlock()
-	if !t.status.CompareAndSwap(int32(StatusLoading), int32(StatusFailed)) &&
-		!t.status.CompareAndSwap(int32(StatusDegraded), int32(StatusFailed)) {
-		t.status.CompareAndSwap(int32(StatusCaughtUp), int32(StatusFailed))
-	}
+	t.status.move(StatusFailed)
 	t.log.Error("ktables: table failed; contents are frozen", slog.Any("error", err))
 	close(t.failed)
 	t.progress.broadcast()
 }
+
+func isUnknownTopic(err error) bool { return errors.Is(err, transport.ErrUnknownTopic) }
