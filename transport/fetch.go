@@ -112,10 +112,10 @@ func (p *Positions) Advance(b *Batch, id int32, m Mark, next int64) bool {
 	return true
 }
 
-// Empty reports whether b carries nothing: no record, no position, no high
-// watermark.
+// Empty reports whether b carries no record and no position. High
+// watermarks alone do not count: they are news about the log, not progress.
 func (b *Batch) Empty() bool {
-	return len(b.Records) == 0 && len(b.Next) == 0 && len(b.HighWatermarks) == 0
+	return len(b.Records) == 0 && len(b.Next) == 0
 }
 
 // SetHighWatermark records partition id's high watermark as a fetch answer
