@@ -12,8 +12,12 @@
 // partition choice (see [Partition]) and the read-your-own-writes barrier.
 // An adapter translates: it maps calls to its client, keeps nil and empty
 // values apart, moves positions past gaps and control records, and classifies
-// errors (see [Error]). An adapter does not retry on its own beyond what its
-// client does internally; the core decides.
+// errors (see [Error]). It reports what it cannot serve (a position out of
+// range, an unknown topic) instead of resolving it, and returns records and
+// errors together (see [Fetcher.Poll]). The bookkeeping every fetcher needs
+// lives here once: [Positions], [PollResult], [AbortedBatches]. An adapter
+// does not retry on its own beyond what its client does internally; the core
+// decides.
 //
 // # Optional capabilities
 //
