@@ -44,11 +44,18 @@ type Table[V any] struct {
 	failed   chan struct{} // closed when the reader fails
 	closed   chan struct{} // closed by Close
 
-	newParts  chan discovered // partitions found after open, to the reader
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	newParts chan discovered // partitions found after open, to the reader
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // the partition watcher
+	// readerID is the reader goroutine's id; readerDone is closed when it
+	// has stopped. Close from a hook runs on the reader and must not wait
+	// for it (SPEC H1).
+	readerID   atomic.Uint64
+	readerDone chan struct{}
+
+	closeOnce  sync.Once
+	finishOnce sync.Once
+	closeErr   error
 }
 
 // positions maps each known partition to the position the reader applied up
@@ -87,14 +94,6 @@ func (p *positions) reached(targets map[int32]int64) bool {
 		}
 	}
 	return true
-}
-
-func (p *positions) current() map[int32]int64 {
-	out := make(map[int32]int64, len(p.at))
-	for id, a := range p.at {
-		out[id] = a.Load()
-	}
-	return out
 }
 
 // Open materializes topic into a new Table (SPEC L1). It ensures the topic
@@ -194,11 +193,19 @@ func (t *Table[V]) start(ctx context.Context) error {
 	t.cancel = rcancel
 	r := t.newReader(f, init.end)
 	r.checkGate() // empty topics are caught up before the first fetch
-	t.wg.Add(2)
+	t.readerDone = make(chan struct{})
+	started := make(chan struct{})
 	go func() {
-		defer t.wg.Done()
+		defer close(t.readerDone)
+		t.readerID.Store(goroutineID())
+		close(started)
 		r.run(rctx)
+		if t.isClosed() {
+			t.finish() // Close was called from a hook and could not wait
+		}
 	}()
+	<-started
+	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
 		t.watchPartitions(rctx)
@@ -211,6 +218,10 @@ func (t *Table[V]) start(ctx context.Context) error {
 		cause := t.Err()
 		t.Close()
 		return fmt.Errorf("ktables: open %q: catch-up failed: %w", t.topic, cause)
+	case <-t.closed:
+		// A hook closed the table during catch-up (SPEC H1).
+		t.Close()
+		return fmt.Errorf("ktables: open %q: %w", t.topic, ErrClosed)
 	case <-octx.Done():
 		if ctx.Err() != nil {
 			t.Close()
@@ -377,6 +388,12 @@ func (t *Table[V]) WaitCaughtUp(ctx context.Context) error {
 // Close stops the reader and waits for it, wakes every waiter, and closes the
 // transport if the table owns it (WithOwnedTransport). Reads keep serving the
 // frozen contents. Close is idempotent.
+//
+// Called from a hook (OnSet, OnDelete, OnCaughtUp), Close runs on the
+// reader goroutine, so it cannot wait for the reader: it stops the table
+// and returns nil at once, and the reader finishes (closing an owned
+// transport) when the hook returns. Any Close from another goroutine waits
+// for that (SPEC H1).
 func (t *Table[V]) Close() error {
 	t.closeOnce.Do(func() {
 		t.status.move(StatusClosed)
@@ -384,13 +401,28 @@ func (t *Table[V]) Close() error {
 		if t.cancel != nil {
 			t.cancel()
 		}
+		t.progress.broadcast()
+	})
+	if t.readerDone != nil && t.readerID.Load() == goroutineID() {
+		return nil
+	}
+	if t.readerDone != nil {
+		<-t.readerDone
+	}
+	t.finish()
+	return t.closeErr
+}
+
+// finish is the end of Close once the reader has stopped: the watcher is
+// waited for, waiters are woken, an owned transport is closed.
+func (t *Table[V]) finish() {
+	t.finishOnce.Do(func() {
 		t.wg.Wait()
 		t.progress.broadcast()
 		if t.cfg.ownTransport {
 			t.closeErr = t.tr.Close()
 		}
 	})
-	return t.closeErr
 }
 
 func (t *Table[V]) isClosed() bool {
