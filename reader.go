@@ -3,6 +3,7 @@ package ktables
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -83,8 +84,14 @@ func (r *reader[V]) run(ctx context.Context) {
 		b, err := r.fetcher.Poll(ctx)
 		// What arrived is applied before the error is looked at, as
 		// io.Reader's contract says (SPEC X3).
-		r.apply(b)
-		r.checkGate()
+		if herr := r.apply(b); herr != nil {
+			r.table.fail(herr)
+			return
+		}
+		if herr := r.checkGate(); herr != nil {
+			r.table.fail(herr)
+			return
+		}
 		if err == nil {
 			r.bo.reset()
 			continue
@@ -216,7 +223,10 @@ func (r *reader[V]) assign(to map[int32]int64) {
 	r.unassigned = nil
 }
 
-func (r *reader[V]) apply(b transport.Batch) {
+// apply applies a batch to the sink and publishes its positions. It
+// returns a *PanicError when a hook panicked: the table fails, its
+// contents frozen before that record (SPEC H1).
+func (r *reader[V]) apply(b transport.Batch) error {
 	var applied, tombstones, keyless, keyErrors, foreign, valueErrors int64
 	for i := range b.Records {
 		rec := &b.Records[i]
@@ -227,7 +237,7 @@ func (r *reader[V]) apply(b transport.Batch) {
 		// The transport hands over ownership of record bytes and never
 		// modifies them, so the key can alias them instead of copying.
 		key := unsafe.String(unsafe.SliceData(rec.Key), len(rec.Key))
-		switch r.sink.accept(key) {
+		switch r.accept(key) {
 		case keyInvalid:
 			keyErrors++
 			continue
@@ -239,11 +249,13 @@ func (r *reader[V]) apply(b transport.Batch) {
 			tombstones++
 			old, ok := r.sink.remove(key)
 			if ok && r.onDelete != nil {
-				r.onDelete(key, old)
+				if err := hook("OnDelete", func() { r.onDelete(key, old) }); err != nil {
+					return err
+				}
 			}
 			continue
 		}
-		v, err := r.codec.Decode(rec.Value)
+		v, err := r.decode(rec.Value)
 		if err != nil {
 			valueErrors++
 			r.log.Debug("ktables: skipping record whose value does not decode",
@@ -254,7 +266,9 @@ func (r *reader[V]) apply(b transport.Batch) {
 		applied++
 		r.sink.set(key, v)
 		if r.onSet != nil {
-			r.onSet(key, v)
+			if err := hook("OnSet", func() { r.onSet(key, v) }); err != nil {
+				return err
+			}
 		}
 	}
 	s := &r.stats
@@ -279,6 +293,40 @@ func (r *reader[V]) apply(b transport.Batch) {
 		}
 		r.progress.broadcast()
 	}
+	return nil
+}
+
+// hook runs user code, turning a panic into a *PanicError.
+func hook(where string, fn func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Where: where, Value: v}
+		}
+	}()
+	fn()
+	return nil
+}
+
+// decode runs the value codec; a panic counts as a decode error (SPEC H1).
+func (r *reader[V]) decode(b []byte) (v V, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("codec panicked: %v", p)
+		}
+	}()
+	return r.codec.Decode(b)
+}
+
+// accept runs the store's key check, which may run a user key codec; a
+// panic counts as a key decode error (SPEC H1).
+func (r *reader[V]) accept(key string) (verdict keyVerdict) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Debug("ktables: key codec panicked; skipping the record", slog.String("key", key), slog.Any("panic", p))
+			verdict = keyInvalid
+		}
+	}()
+	return r.sink.accept(key)
 }
 
 func addNonZero(c interface{ Add(int64) int64 }, n int64) {
@@ -288,10 +336,11 @@ func addNonZero(c interface{ Add(int64) int64 }, n int64) {
 }
 
 // checkGate completes catch-up once every gated partition reached its
-// open-time end offset (SPEC L1).
-func (r *reader[V]) checkGate() {
+// open-time end offset (SPEC L1). It returns a *PanicError when the
+// OnCaughtUp hook panicked.
+func (r *reader[V]) checkGate() error {
 	if r.gate == nil {
-		return
+		return nil
 	}
 	pos := r.pos.Load()
 	for p, end := range r.gate {
@@ -300,7 +349,7 @@ func (r *reader[V]) checkGate() {
 		}
 	}
 	if len(r.gate) > 0 {
-		return
+		return nil
 	}
 	r.gate = nil
 	r.sink.trim()
@@ -309,8 +358,9 @@ func (r *reader[V]) checkGate() {
 	r.stats.atCatchUp.Store(r.stats.seen.Load())
 	r.table.caughtUpAfter(d, r.stats.seen.Load())
 	if r.onCaughtUp != nil {
-		r.onCaughtUp()
+		return hook("OnCaughtUp", r.onCaughtUp)
 	}
+	return nil
 }
 
 // addPartitions starts reading partitions found after open (SPEC L4).

@@ -192,7 +192,11 @@ func (t *Table[V]) start(ctx context.Context) error {
 	rctx, rcancel := context.WithCancel(context.Background())
 	t.cancel = rcancel
 	r := t.newReader(f, init.end)
-	r.checkGate() // empty topics are caught up before the first fetch
+	if err := r.checkGate(); err != nil { // empty topics are caught up before the first fetch
+		rcancel()
+		f.Close()
+		return fmt.Errorf("ktables: open %q: %w", t.topic, err)
+	}
 	t.readerDone = make(chan struct{})
 	started := make(chan struct{})
 	go func() {
