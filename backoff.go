@@ -40,7 +40,11 @@ func (b *backoff) sleep(ctx context.Context) error {
 
 // retry calls fn until it succeeds, returns a fatal error, or ctx ends; then
 // it returns fn's last error (or ctx's error if fn never ran to an error).
-// retriable decides which errors are worth another attempt.
+// retriable decides which errors are worth another attempt; it sees each
+// failed attempt once, so a caller that counts or logs retries does it
+// there. Every retry loop of the core goes through this function; the
+// reader, which keeps one fetch session going rather than repeating a call,
+// steps the same backoff on transient Poll errors.
 func retry(ctx context.Context, b backoff, retriable func(error) bool, fn func(context.Context) error) error {
 	for {
 		err := fn(ctx)

@@ -91,3 +91,16 @@ type failedError struct{ cause error }
 
 func (e *failedError) Error() string   { return "ktables: table failed: " + e.cause.Error() }
 func (e *failedError) Unwrap() []error { return []error{ErrTableFailed, e.cause} }
+
+// PanicError is a panic of user code on the reader goroutine: a hook
+// (OnSet, OnDelete, OnCaughtUp) fails the table with it, so Table.Err
+// carries the panic value (SPEC H1). A codec that panics does not: its
+// record is counted as undecodable and skipped.
+type PanicError struct {
+	// Where names the user code: "OnSet", "OnDelete", "OnCaughtUp".
+	Where string
+	// Value is what the code panicked with.
+	Value any
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("ktables: %s panicked: %v", e.Where, e.Value) }

@@ -3,99 +3,232 @@ package ktables
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/ktables/ktables/transport"
 )
 
+// sink is what the reader needs of a store: the writes of a replay. Reads
+// are the table's business.
+type sink[V any] interface {
+	// accept tells whether key belongs in the store; rejected keys are
+	// counted by the reader and skipped before their value is decoded.
+	accept(key string) keyVerdict
+	set(key string, v V)
+	// remove deletes key and returns the value it had.
+	remove(key string) (V, bool)
+	// trim releases what growth and reserve left spare once catch-up is
+	// done.
+	trim()
+}
+
+// feed is what the reader publishes for the table to read from any
+// goroutine: applied positions, a wake-up per applied batch, counters.
+type feed struct {
+	pos      atomic.Pointer[positions]
+	progress notifier
+	stats    counters
+}
+
+// lifecycle is what the reader tells the table: catch-up done, or a fatal
+// error. Both are called on the reader goroutine, at most once each.
+type lifecycle interface {
+	caughtUpAfter(d time.Duration, records int64)
+	fail(err error)
+}
+
 // reader is the table's single writer: it polls the fetcher, applies
-// records to the store, then publishes positions. Everything here runs on
-// the reader goroutine.
+// records to the sink, then publishes positions. It owns its state
+// (fetcher, positions, gate, counters); everything here runs on the reader
+// goroutine.
 type reader[V any] struct {
-	t       *Table[V]
+	tr      transport.Transport
+	topic   string
+	opts    transport.FetchOptions
+	codec   Codec[V]
+	keys    KeyFormat // record key bytes to table keys (SPEC K1)
+	sink    sink[V]
+	log     *slog.Logger
+	table   lifecycle
+	started time.Time
+
+	onSet, onDelete func(string, V)
+	onCaughtUp      func()
+
+	*feed
 	fetcher transport.Fetcher
 	// gate holds, per partition still catching up, the end offset it must
 	// reach; nil once caught up.
 	gate map[int32]int64
-	bo   backoff
+	// unassigned are positions the fetcher has not accepted yet (its
+	// Assign failed); they are offered again before every Poll.
+	unassigned map[int32]int64
+	newParts   <-chan discovered
+	bo         backoff
 }
 
 func (r *reader[V]) run(ctx context.Context) {
-	t := r.t
-	defer t.wg.Done()
-	defer func() {
-		if r.fetcher != nil {
-			r.fetcher.Close()
-		}
-	}()
+	defer r.fetcher.Close()
 	for {
 		select {
-		case d := <-t.newParts:
+		case d := <-r.newParts:
 			r.addPartitions(d)
 		default:
 		}
-		if r.fetcher == nil && !r.reopen(ctx) {
+		r.assign(nil)
+		b, err := r.fetcher.Poll(ctx)
+		// What arrived is applied before the error is looked at, as
+		// io.Reader's contract says (SPEC X3).
+		if herr := r.apply(b); herr != nil {
+			r.table.fail(herr)
 			return
 		}
-		b, err := r.fetcher.Poll(ctx)
-		if err != nil {
-			if !r.handle(ctx, err) {
-				return
-			}
+		if herr := r.checkGate(); herr != nil {
+			r.table.fail(herr)
+			return
+		}
+		if err == nil {
+			r.bo.reset()
 			continue
 		}
-		r.bo.reset()
-		r.apply(b)
-		r.checkGate()
+		if !r.recover(ctx, err) {
+			return
+		}
 	}
 }
 
-// handle deals with a Poll error: false means stop.
-func (r *reader[V]) handle(ctx context.Context, err error) bool {
-	t := r.t
+// recover resolves a Poll error: positions out of range move, an unknown
+// topic is confirmed, a fatal error fails the table, a transient one waits
+// a backoff step on the same session. false means stop.
+func (r *reader[V]) recover(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	switch {
+	case errors.Is(err, transport.ErrOffsetOutOfRange):
+		moved, rerr := r.resetOutOfRange(ctx, err)
+		if rerr == nil {
+			if moved {
+				return true
+			}
+			// In range again (a leader change?): fetch there again, after
+			// a pause so a confused broker cannot make the reader spin.
+			return r.bo.sleep(ctx) == nil
+		}
+		err = rerr
+	case errors.Is(err, transport.ErrUnknownTopic):
+		err = r.confirmUnknown(ctx, err)
+	}
 	if ctx.Err() != nil {
 		return false
 	}
 	if transport.IsFatal(err) {
-		t.fail(err)
+		r.table.fail(err)
 		return false
 	}
-	t.stats.retries.Add(1)
-	t.log.Warn("ktables: transient fetch error; resuming from applied positions", slog.Any("error", err))
-	// A fresh session from the applied positions loses nothing, whatever
-	// state the failed one was in.
-	r.fetcher.Close()
-	r.fetcher = nil
+	r.stats.retries.Add(1)
+	r.log.Warn("ktables: transient fetch error; retrying", slog.Any("error", err))
 	return r.bo.sleep(ctx) == nil
 }
 
-// reopen starts a new fetch session at the applied positions.
-func (r *reader[V]) reopen(ctx context.Context) bool {
-	t := r.t
-	for {
-		f, err := t.tr.NewFetcher(ctx, t.topic, t.pos.Load().current(), t.fetchOptions())
-		if err == nil {
-			r.fetcher = f
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		if transport.IsFatal(err) {
-			t.fail(err)
-			return false
-		}
-		t.stats.retries.Add(1)
-		t.log.Warn("ktables: cannot reopen fetch session; retrying", slog.Any("error", err))
-		if r.bo.sleep(ctx) != nil {
-			return false
-		}
+// confirmUnknown decides an unknown-topic fetch error. Real Kafka answers
+// UNKNOWN_TOPIC_OR_PARTITION (or UNKNOWN_TOPIC_ID) for a while after a
+// topic or partition is created, until every broker has the metadata; so
+// the error is fatal only when the topic's metadata confirms it is gone.
+func (r *reader[V]) confirmUnknown(ctx context.Context, err error) error {
+	_, perr := r.tr.Partitions(ctx, r.topic)
+	switch {
+	case perr == nil:
+		return &lagError{err: err}
+	case errors.Is(perr, transport.ErrUnknownTopic):
+		return err
+	default:
+		return perr // could not tell: that error's class decides
 	}
 }
 
-func (r *reader[V]) apply(b transport.Batch) {
-	t := r.t
+// lagError is an unknown-topic error of a topic that exists: propagation
+// lag, retried.
+type lagError struct{ err error }
+
+func (e *lagError) Error() string {
+	return e.err.Error() + " (the topic exists: metadata lag; retrying)"
+}
+func (e *lagError) Unwrap() error { return transport.ErrRetriable }
+
+// resetOutOfRange moves the partitions a fetcher reported out of range to
+// the log start, as a Kafka consumer with auto.offset.reset=earliest does,
+// unless their position is in range again. The new position is published
+// like any other, so a barrier sees it (SPEC X3, R5). moved reports whether
+// any position changed.
+func (r *reader[V]) resetOutOfRange(ctx context.Context, err error) (moved bool, _ error) {
+	pos := r.pos.Load()
+	parts := pos.parts
+	if te, ok := errors.AsType[*transport.Error](err); ok && len(te.Partitions) > 0 {
+		parts = te.Partitions
+	}
+	starts, serr := r.tr.StartOffsets(ctx, r.topic, parts)
+	if serr != nil {
+		return false, serr
+	}
+	ends, eerr := r.tr.EndOffsets(ctx, r.topic, parts)
+	if eerr != nil {
+		return false, eerr
+	}
+	to := make(map[int32]int64, len(parts))
+	for _, p := range parts {
+		a, ok := pos.at[p]
+		if !ok {
+			continue
+		}
+		cur := a.Load()
+		start, end := starts[p], ends[p]
+		if cur >= start && cur <= end {
+			to[p] = cur
+			continue
+		}
+		r.log.Warn("ktables: position out of the log; reading from the log start",
+			slog.Int("partition", int(p)), slog.Int64("position", cur),
+			slog.Int64("log_start", start), slog.Int64("end", end))
+		a.Store(start)
+		to[p] = start
+		moved = true
+	}
+	if moved {
+		r.progress.broadcast()
+	}
+	r.assign(to)
+	return moved, nil
+}
+
+// assign hands positions to the fetcher, keeping those it refuses for the
+// next try (the next Poll reports what is wrong).
+func (r *reader[V]) assign(to map[int32]int64) {
+	if len(to) > 0 {
+		if r.unassigned == nil {
+			r.unassigned = make(map[int32]int64, len(to))
+		}
+		maps.Copy(r.unassigned, to)
+	}
+	if len(r.unassigned) == 0 {
+		return
+	}
+	if err := r.fetcher.Assign(r.unassigned); err != nil {
+		r.log.Debug("ktables: fetcher refused positions; offering them again", slog.Any("error", err))
+		return
+	}
+	r.unassigned = nil
+}
+
+// apply applies a batch to the sink and publishes its positions. It
+// returns a *PanicError when a hook panicked: the table fails, its
+// contents frozen before that record (SPEC H1).
+func (r *reader[V]) apply(b transport.Batch) error {
 	var applied, tombstones, keyless, keyErrors, foreign, valueErrors int64
 	for i := range b.Records {
 		rec := &b.Records[i]
@@ -105,12 +238,12 @@ func (r *reader[V]) apply(b transport.Batch) {
 		}
 		// The transport hands over ownership of record bytes and never
 		// modifies them, so the key can alias them instead of copying.
-		key, ok := decodeKey(t.keys, rec.Key)
+		key, ok := decodeKey(r.keys, rec.Key)
 		if !ok {
 			keyErrors++
 			continue
 		}
-		switch t.store.accept(key) {
+		switch r.accept(key) {
 		case keyInvalid:
 			keyErrors++
 			continue
@@ -120,27 +253,31 @@ func (r *reader[V]) apply(b transport.Batch) {
 		}
 		if rec.Value == nil {
 			tombstones++
-			old, ok := t.store.remove(key)
-			if ok && t.onDelete != nil {
-				t.onDelete(key, old)
+			old, ok := r.sink.remove(key)
+			if ok && r.onDelete != nil {
+				if err := hook("OnDelete", func() { r.onDelete(key, old) }); err != nil {
+					return err
+				}
 			}
 			continue
 		}
-		v, err := t.codec.Decode(rec.Value)
+		v, err := r.decode(rec.Value)
 		if err != nil {
 			valueErrors++
-			t.log.Debug("ktables: skipping record whose value does not decode",
+			r.log.Debug("ktables: skipping record whose value does not decode",
 				slog.String("key", key), slog.Int("partition", int(rec.Partition)),
 				slog.Int64("offset", rec.Offset), slog.Any("error", err))
 			continue
 		}
 		applied++
-		t.store.set(key, v)
-		if t.onSet != nil {
-			t.onSet(key, v)
+		r.sink.set(key, v)
+		if r.onSet != nil {
+			if err := hook("OnSet", func() { r.onSet(key, v) }); err != nil {
+				return err
+			}
 		}
 	}
-	s := &t.stats
+	s := &r.stats
 	s.seen.Add(int64(len(b.Records)))
 	addNonZero(&s.applied, applied)
 	addNonZero(&s.tombstones, tombstones)
@@ -152,16 +289,50 @@ func (r *reader[V]) apply(b transport.Batch) {
 	// Positions move only after the store holds the batch: a barrier that
 	// sees a position sees every record before it.
 	if len(b.Next) > 0 {
-		pos := t.pos.Load()
+		pos := r.pos.Load()
 		for p, next := range b.Next {
 			if a, ok := pos.at[p]; ok {
 				a.Store(next)
 			} else {
-				t.log.Debug("ktables: transport reported a partition the table does not read", slog.Int("partition", int(p)))
+				r.log.Debug("ktables: transport reported a partition the table does not read", slog.Int("partition", int(p)))
 			}
 		}
-		t.progress.broadcast()
+		r.progress.broadcast()
 	}
+	return nil
+}
+
+// hook runs user code, turning a panic into a *PanicError.
+func hook(where string, fn func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Where: where, Value: v}
+		}
+	}()
+	fn()
+	return nil
+}
+
+// decode runs the value codec; a panic counts as a decode error (SPEC H1).
+func (r *reader[V]) decode(b []byte) (v V, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("codec panicked: %v", p)
+		}
+	}()
+	return r.codec.Decode(b)
+}
+
+// accept runs the store's key check, which may run a user key codec; a
+// panic counts as a key decode error (SPEC H1).
+func (r *reader[V]) accept(key string) (verdict keyVerdict) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Debug("ktables: key codec panicked; skipping the record", slog.String("key", key), slog.Any("panic", p))
+			verdict = keyInvalid
+		}
+	}()
+	return r.sink.accept(key)
 }
 
 func addNonZero(c interface{ Add(int64) int64 }, n int64) {
@@ -171,111 +342,41 @@ func addNonZero(c interface{ Add(int64) int64 }, n int64) {
 }
 
 // checkGate completes catch-up once every gated partition reached its
-// open-time end offset (SPEC L1).
-func (r *reader[V]) checkGate() {
+// open-time end offset (SPEC L1). It returns a *PanicError when the
+// OnCaughtUp hook panicked.
+func (r *reader[V]) checkGate() error {
 	if r.gate == nil {
-		return
+		return nil
 	}
-	pos := r.t.pos.Load()
+	pos := r.pos.Load()
 	for p, end := range r.gate {
 		if a, ok := pos.at[p]; ok && a.Load() >= end {
 			delete(r.gate, p)
 		}
 	}
 	if len(r.gate) > 0 {
-		return
+		return nil
 	}
 	r.gate = nil
-	t := r.t
-	t.store.trim()
-	d := time.Since(t.openedAt)
-	t.stats.catchUpNanos.Store(int64(d))
-	t.stats.atCatchUp.Store(t.stats.seen.Load())
-	if t.status.CompareAndSwap(int32(StatusLoading), int32(StatusCaughtUp)) ||
-		t.status.CompareAndSwap(int32(StatusDegraded), int32(StatusCaughtUp)) {
-		t.log.Info("ktables: caught up", slog.Duration("took", d), slog.Int64("records", t.stats.seen.Load()))
+	r.sink.trim()
+	d := time.Since(r.started)
+	r.stats.catchUpNanos.Store(int64(d))
+	r.stats.atCatchUp.Store(r.stats.seen.Load())
+	r.table.caughtUpAfter(d, r.stats.seen.Load())
+	if r.onCaughtUp != nil {
+		return hook("OnCaughtUp", r.onCaughtUp)
 	}
-	close(t.caughtUp)
-	if t.cfg.onCaughtUp != nil {
-		t.cfg.onCaughtUp()
-	}
+	return nil
 }
 
-// discovered carries partitions found after open (SPEC L4).
-type discovered struct {
-	start, end map[int32]int64
-}
-
+// addPartitions starts reading partitions found after open (SPEC L4).
 func (r *reader[V]) addPartitions(d discovered) {
-	t := r.t
-	t.pos.Store(t.pos.Load().with(d.start))
-	t.stats.partitions.Store(int64(len(t.pos.Load().parts)))
+	r.pos.Store(r.pos.Load().with(d.start))
+	r.stats.partitions.Store(int64(len(r.pos.Load().parts)))
 	if r.gate != nil {
-		for p, end := range d.end {
-			r.gate[p] = end
-		}
+		maps.Copy(r.gate, d.end)
 	}
-	if r.fetcher != nil {
-		if err := r.fetcher.Assign(d.start); err != nil {
-			// The next Poll fails the same way and the reader handles it.
-			t.log.Warn("ktables: cannot assign new partitions", slog.Any("error", err))
-		}
-	}
-	t.log.Info("ktables: reading new partitions", slog.Int("count", len(d.start)))
+	r.assign(d.start)
+	r.log.Info("ktables: reading new partitions", slog.Int("count", len(d.start)),
+		slog.Any("partitions", slices.Sorted(maps.Keys(d.start))))
 }
-
-// watchPartitions looks for partitions added after open and hands them to
-// the reader. Errors are left for the next tick: the reader reports what
-// matters (a deleted topic fails its fetch).
-func (t *Table[V]) watchPartitions(ctx context.Context) {
-	defer t.wg.Done()
-	tick := time.NewTicker(t.cfg.partitionRefresh)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		d, err := t.newPartitions(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				t.log.Debug("ktables: partition refresh failed", slog.Any("error", err))
-			}
-			continue
-		}
-		if len(d.start) == 0 {
-			continue
-		}
-		select {
-		case t.newParts <- d:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-func (t *Table[V]) newPartitions(ctx context.Context) (discovered, error) {
-	var d discovered
-	parts, err := t.tr.Partitions(ctx, t.topic)
-	if err != nil {
-		return d, err
-	}
-	known := t.pos.Load().at
-	var fresh []int32
-	for _, p := range parts {
-		if _, ok := known[p]; !ok {
-			fresh = append(fresh, p)
-		}
-	}
-	if len(fresh) == 0 {
-		return d, nil
-	}
-	if d.start, err = t.tr.StartOffsets(ctx, t.topic, fresh); err != nil {
-		return d, err
-	}
-	d.end, err = t.tr.EndOffsets(ctx, t.topic, fresh)
-	return d, err
-}
-
-func isUnknownTopic(err error) bool { return errors.Is(err, transport.ErrUnknownTopic) }

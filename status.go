@@ -1,6 +1,10 @@
 package ktables
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"sync/atomic"
+)
 
 // Status is a table's lifecycle state (SPEC L2).
 type Status int32
@@ -36,4 +40,33 @@ func (s Status) String() string {
 		return "closed"
 	}
 	return fmt.Sprintf("Status(%d)", int32(s))
+}
+
+// transitions names every legal status change (SPEC L2). Nothing leaves
+// StatusClosed; catch-up only moves forward.
+var transitions = map[Status][]Status{
+	StatusLoading:  {StatusCaughtUp, StatusDegraded, StatusFailed, StatusClosed},
+	StatusDegraded: {StatusCaughtUp, StatusFailed, StatusClosed},
+	StatusCaughtUp: {StatusFailed, StatusClosed},
+	StatusFailed:   {StatusClosed},
+}
+
+// statusCell holds a table's status. Every change goes through move, which
+// allows only the transitions above.
+type statusCell struct{ v atomic.Int32 }
+
+func (c *statusCell) load() Status { return Status(c.v.Load()) }
+
+// move changes the status to to when the current status allows it, and
+// reports the status it left and whether it moved.
+func (c *statusCell) move(to Status) (from Status, ok bool) {
+	for {
+		from = c.load()
+		if !slices.Contains(transitions[from], to) {
+			return from, false
+		}
+		if c.v.CompareAndSwap(int32(from), int32(to)) {
+			return from, true
+		}
+	}
 }

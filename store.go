@@ -7,24 +7,18 @@ import (
 )
 
 // store is where a table keeps its entries. The flat table uses shardedMap;
-// the grouped table a nested index. The reader goroutine is the only writer;
-// any goroutine may read.
+// the grouped table a nested index. The reader goroutine is the only writer,
+// through the narrower sink; any goroutine may read.
 type store[V any] interface {
-	// accept tells whether key belongs in the store; rejected keys are
-	// counted by the reader and skipped before their value is decoded.
-	accept(key string) keyVerdict
+	// sink is what the reader writes through (reader.go).
+	sink[V]
 	get(key string) (V, bool)
-	set(key string, v V)
-	// remove deletes key and returns the value it had.
-	remove(key string) (V, bool)
 	len() int
 	// snapshot copies every entry at one point in time.
 	snapshot() map[string]V
 	// reserve prepares for a bulk load of about n records (the replay at
-	// open); trim releases what growth and reserve left spare once
-	// catch-up is done.
+	// open).
 	reserve(n int)
-	trim()
 	// chunks calls fn with copies of disjoint parts of the store, so that a
 	// caller can iterate without holding locks while user code runs.
 	chunks(fn func(part []entry[V]) bool)

@@ -32,10 +32,10 @@ type Table[V any] struct {
 	onSet    func(string, V)
 	onDelete func(string, V)
 
-	pos      atomic.Pointer[positions]
-	progress notifier
-	stats    counters
-	status   atomic.Int32
+	// feed is the reader's published state (positions, progress,
+	// counters), read here by Barrier and Stats.
+	feed
+	status   statusCell
 	openedAt time.Time
 
 	errMu sync.Mutex
@@ -45,11 +45,18 @@ type Table[V any] struct {
 	failed   chan struct{} // closed when the reader fails
 	closed   chan struct{} // closed by Close
 
-	newParts  chan discovered // partitions found after open, to the reader
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	newParts chan discovered // partitions found after open, to the reader
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // the partition watcher
+	// readerID is the reader goroutine's id; readerDone is closed when it
+	// has stopped. Close from a hook runs on the reader and must not wait
+	// for it (SPEC H1).
+	readerID   atomic.Uint64
+	readerDone chan struct{}
+
+	closeOnce  sync.Once
+	finishOnce sync.Once
+	closeErr   error
 }
 
 // positions maps each known partition to the position the reader applied up
@@ -88,14 +95,6 @@ func (p *positions) reached(targets map[int32]int64) bool {
 		}
 	}
 	return true
-}
-
-func (p *positions) current() map[int32]int64 {
-	out := make(map[int32]int64, len(p.at))
-	for id, a := range p.at {
-		out[id] = a.Load()
-	}
-	return out
 }
 
 // Open materializes topic into a new Table (SPEC L1). It ensures the topic
@@ -184,11 +183,29 @@ func (t *Table[V]) start(ctx context.Context) error {
 
 	rctx, rcancel := context.WithCancel(context.Background())
 	t.cancel = rcancel
-	r := &reader[V]{t: t, fetcher: f, gate: init.end, bo: newBackoff(&t.cfg)}
-	r.checkGate() // empty topics are caught up before the first fetch
-	t.wg.Add(2)
-	go r.run(rctx)
-	go t.watchPartitions(rctx)
+	r := t.newReader(f, init.end)
+	if err := r.checkGate(); err != nil { // empty topics are caught up before the first fetch
+		rcancel()
+		f.Close()
+		return fmt.Errorf("ktables: open %q: %w", t.topic, err)
+	}
+	t.readerDone = make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		defer close(t.readerDone)
+		t.readerID.Store(goroutineID())
+		close(started)
+		r.run(rctx)
+		if t.isClosed() {
+			t.finish() // Close was called from a hook and could not wait
+		}
+	}()
+	<-started
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		t.watchPartitions(rctx)
+	}()
 
 	select {
 	case <-t.caughtUp:
@@ -197,12 +214,16 @@ func (t *Table[V]) start(ctx context.Context) error {
 		cause := t.Err()
 		t.Close()
 		return fmt.Errorf("ktables: open %q: catch-up failed: %w", t.topic, cause)
+	case <-t.closed:
+		// A hook closed the table during catch-up (SPEC H1).
+		t.Close()
+		return fmt.Errorf("ktables: open %q: %w", t.topic, ErrClosed)
 	case <-octx.Done():
 		if ctx.Err() != nil {
 			t.Close()
 			return fmt.Errorf("ktables: open %q: %w", t.topic, ctx.Err())
 		}
-		if t.status.CompareAndSwap(int32(StatusLoading), int32(StatusDegraded)) {
+		if _, ok := t.status.move(StatusDegraded); ok {
 			t.log.Warn("ktables: catch-up timeout passed; serving a partial table while catching up",
 				slog.Duration("timeout", t.cfg.catchUpTimeout))
 		}
@@ -262,6 +283,30 @@ func (t *Table[V]) initialOffsets(ctx context.Context) (openOffsets, error) {
 	return out, err
 }
 
+// newReader builds the reader of the table, starting from the fetch
+// session f, with gate the end offsets catch-up must reach.
+func (t *Table[V]) newReader(f transport.Fetcher, gate map[int32]int64) *reader[V] {
+	return &reader[V]{
+		tr:         t.tr,
+		topic:      t.topic,
+		opts:       t.fetchOptions(),
+		codec:      t.codec,
+		keys:       t.keys,
+		sink:       t.store,
+		log:        t.log,
+		table:      t,
+		started:    t.openedAt,
+		onSet:      t.onSet,
+		onDelete:   t.onDelete,
+		onCaughtUp: t.cfg.onCaughtUp,
+		feed:       &t.feed,
+		fetcher:    f,
+		gate:       gate,
+		newParts:   t.newParts,
+		bo:         newBackoff(&t.cfg),
+	}
+}
+
 func (t *Table[V]) fetchOptions() transport.FetchOptions {
 	return transport.FetchOptions{MaxWait: t.cfg.fetchMaxWait}
 }
@@ -303,7 +348,7 @@ func (t *Table[V]) All() iter.Seq2[string, V] {
 func (t *Table[V]) Snapshot() map[string]V { return t.store.snapshot() }
 
 // Status returns the table's lifecycle state.
-func (t *Table[V]) Status() Status { return Status(t.status.Load()) }
+func (t *Table[V]) Status() Status { return t.status.load() }
 
 // Err returns the error that failed the table, or nil.
 func (t *Table[V]) Err() error {
@@ -340,20 +385,41 @@ func (t *Table[V]) WaitCaughtUp(ctx context.Context) error {
 // Close stops the reader and waits for it, wakes every waiter, and closes the
 // transport if the table owns it (WithOwnedTransport). Reads keep serving the
 // frozen contents. Close is idempotent.
+//
+// Called from a hook (OnSet, OnDelete, OnCaughtUp), Close runs on the
+// reader goroutine, so it cannot wait for the reader: it stops the table
+// and returns nil at once, and the reader finishes (closing an owned
+// transport) when the hook returns. Any Close from another goroutine waits
+// for that (SPEC H1).
 func (t *Table[V]) Close() error {
 	t.closeOnce.Do(func() {
-		t.status.Store(int32(StatusClosed))
+		t.status.move(StatusClosed)
 		close(t.closed)
 		if t.cancel != nil {
 			t.cancel()
 		}
+		t.progress.broadcast()
+	})
+	if t.readerDone != nil && t.readerID.Load() == goroutineID() {
+		return nil
+	}
+	if t.readerDone != nil {
+		<-t.readerDone
+	}
+	t.finish()
+	return t.closeErr
+}
+
+// finish is the end of Close once the reader has stopped: the watcher is
+// waited for, waiters are woken, an owned transport is closed.
+func (t *Table[V]) finish() {
+	t.finishOnce.Do(func() {
 		t.wg.Wait()
 		t.progress.broadcast()
 		if t.cfg.ownTransport {
 			t.closeErr = t.tr.Close()
 		}
 	})
-	return t.closeErr
 }
 
 func (t *Table[V]) isClosed() bool {
@@ -365,16 +431,25 @@ func (t *Table[V]) isClosed() bool {
 	}
 }
 
-// fail records a fatal error and freezes the table. Only the reader calls it.
+// caughtUpAfter completes catch-up: the status moves on and waiters of
+// WaitCaughtUp wake. Only the reader calls it, once.
+func (t *Table[V]) caughtUpAfter(d time.Duration, records int64) {
+	if _, ok := t.status.move(StatusCaughtUp); ok {
+		t.log.Info("ktables: caught up", slog.Duration("took", d), slog.Int64("records", records))
+	}
+	close(t.caughtUp)
+}
+
+// fail records a fatal error and freezes the table. Only the reader calls
+// it, once.
 func (t *Table[V]) fail(err error) {
 	t.errMu.Lock()
 	t.err = err
 	t.errMu.Unlock()
-	if !t.status.CompareAndSwap(int32(StatusLoading), int32(StatusFailed)) &&
-		!t.status.CompareAndSwap(int32(StatusDegraded), int32(StatusFailed)) {
-		t.status.CompareAndSwap(int32(StatusCaughtUp), int32(StatusFailed))
-	}
+	t.status.move(StatusFailed)
 	t.log.Error("ktables: table failed; contents are frozen", slog.Any("error", err))
 	close(t.failed)
 	t.progress.broadcast()
 }
+
+func isUnknownTopic(err error) bool { return errors.Is(err, transport.ErrUnknownTopic) }

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"runtime"
@@ -224,6 +225,62 @@ func naiveNext(tr transport.Transport) transport.Transport {
 	}}
 }
 
+// holdErrors delivers records and keeps the error of the same Poll for the
+// next one, as the adapters did before ADR 7.
+func holdErrors(tr transport.Transport) transport.Transport {
+	var mu sync.Mutex
+	var held error
+	return fetchWrapper{tr, func(f transport.Fetcher, ctx context.Context) (transport.Batch, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err := held; err != nil {
+			held = nil
+			return transport.Batch{}, err
+		}
+		b, err := f.Poll(ctx)
+		if err != nil && len(b.Records) > 0 {
+			held, err = err, nil
+		}
+		return b, err
+	}}
+}
+
+// silentReset moves out-of-range positions to the log start itself and
+// says nothing, as the adapters did before ADR 7.
+func silentReset(tr transport.Transport) transport.Transport {
+	return &resetter{Transport: tr}
+}
+
+type resetter struct{ transport.Transport }
+
+func (r *resetter) NewFetcher(ctx context.Context, topic string, from map[int32]int64, opts transport.FetchOptions) (transport.Fetcher, error) {
+	f, err := r.Transport.NewFetcher(ctx, topic, from, opts)
+	if err != nil {
+		return nil, err
+	}
+	return wrappedFetcher{f, func(f transport.Fetcher, ctx context.Context) (transport.Batch, error) {
+		b, err := f.Poll(ctx)
+		te, ok := errors.AsType[*transport.Error](err)
+		if !ok || !errors.Is(err, transport.ErrOffsetOutOfRange) {
+			return b, err
+		}
+		starts, serr := r.StartOffsets(ctx, topic, te.Partitions)
+		if serr != nil {
+			return b, serr
+		}
+		if aerr := f.Assign(starts); aerr != nil {
+			return b, aerr
+		}
+		if b.Next == nil {
+			b.Next = map[int32]int64{}
+		}
+		for p, o := range starts {
+			b.Next[p] = o
+		}
+		return b, nil
+	}}, nil
+}
+
 // deafPoll ignores the caller's context.
 func deafPoll(tr transport.Transport) transport.Transport {
 	return fetchWrapper{tr, func(f transport.Fetcher, ctx context.Context) (transport.Batch, error) {
@@ -310,6 +367,10 @@ func TestSuiteCatchesBrokenTransports(t *testing.T) {
 			"X3/fetch_keeps_key_value_headers_timestamp"}},
 		{"positions stop at the last record", naiveNext, []string{
 			"R4/fetch_moves_past_commit_markers", "R4/fetch_skips_aborted_records"}},
+		{"errors held back for the next poll", holdErrors, []string{
+			"X3/records_and_error_in_one_poll"}},
+		{"out-of-range positions reset silently", silentReset, []string{
+			"X3/out_of_range_is_reported_not_reset", "X3/records_and_error_in_one_poll"}},
 		{"poll ignores its context", deafPoll, []string{
 			"X3/poll_honours_context_cancellation", "X3/poll_with_done_context_returns_its_error"}},
 		{"offsets wait behind a fetch", serialOffsets, []string{

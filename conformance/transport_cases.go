@@ -33,6 +33,8 @@ func TransportCases() []Case {
 		{Name: "X3/fetcher_close_ends_poll", Clause: "X3", run: fetcherCloseEndsPoll},
 		{Name: "X3/assign_adds_a_partition_mid_session", Clause: "X3", run: assignAddsPartition},
 		{Name: "X3/assign_moves_a_position", Clause: "X3", run: assignMovesPosition},
+		{Name: "X3/out_of_range_is_reported_not_reset", Clause: "X3", run: outOfRangeReported},
+		{Name: "X3/records_and_error_in_one_poll", Clause: "X3", run: recordsWithError},
 		{Name: "R1/nil_value_is_a_tombstone_both_ways", Clause: "R1", run: nilValueRoundTrip},
 		{Name: "R1/empty_value_is_data_both_ways", Clause: "R1", run: emptyValueRoundTrip},
 		{Name: "R2/keyless_record_has_nil_key", Clause: "R2", run: keylessRoundTrip},
@@ -933,4 +935,76 @@ func clientsShareCluster(e *env) {
 	}
 	// Closing one client must not end another (each process owns its own).
 	e.produce(e.tr, topic, transport.Record{Key: []byte("still"), Value: []byte("v")})
+}
+
+// outOfRangeReported: a position past the end of the log is reported as
+// ErrOffsetOutOfRange naming the partition, retriable, and the fetcher
+// does not move it on its own; Assign does (ADR 7).
+func outOfRangeReported(e *env) {
+	topic := e.newTopic(1, nil)
+	for i := range 2 {
+		e.produce(e.tr, topic, transport.Record{Key: fmt.Appendf(nil, "k%d", i), Value: []byte("v")})
+	}
+	from := map[int32]int64{0: 10}
+	f := e.newFetcher(e.tr, topic, from, 100*time.Millisecond)
+	for {
+		b, err := f.Poll(e.ctx)
+		if len(b.Records) > 0 || len(b.Next) > 0 {
+			e.Fatalf("a position past the end (10 of 2) delivered %d records and moved to %v: the fetcher reset it on its own instead of reporting ErrOffsetOutOfRange", len(b.Records), b.Next)
+		}
+		if err == nil {
+			if e.ctx.Err() != nil {
+				e.Fatalf("a position past the end was never reported")
+			}
+			continue
+		}
+		te, ok := errors.AsType[*transport.Error](err)
+		if !errors.Is(err, transport.ErrOffsetOutOfRange) || !ok || !slices.Equal(te.Partitions, []int32{0}) {
+			e.Fatalf("Poll at a position past the end: %v, want an error matching ErrOffsetOutOfRange with Partitions [0]", err)
+		}
+		if !transport.IsRetriable(err) {
+			e.Errorf("out-of-range error %v is not retriable: the core resolves it", err)
+		}
+		break
+	}
+	if err := f.Assign(map[int32]int64{0: 0}); err != nil {
+		e.Fatalf("Assign after out of range: %v", err)
+	}
+	recs, _ := e.drain(f, map[int32]int64{0: 0}, map[int32]int64{0: 2})
+	if len(recs) != 2 {
+		e.Errorf("after Assign to 0, fetched %d records, want 2", len(recs))
+	}
+}
+
+// recordsWithError: a Poll that has records for one partition and an
+// error for another returns both, as io.Reader does, instead of holding the
+// error back for a later Poll. Both partitions have one leader on the
+// suite's single-broker clusters, so one fetch answers both.
+func recordsWithError(e *env) {
+	topic := e.newTopic(2, nil)
+	for i := range 3 {
+		e.produce(e.tr, topic, transport.Record{Partition: 0, Key: fmt.Appendf(nil, "k%d", i), Value: []byte("v")})
+	}
+	f := e.newFetcher(e.tr, topic, map[int32]int64{0: 0, 1: 5}, 100*time.Millisecond)
+	var got int
+	for got < 3 {
+		b, err := f.Poll(e.ctx)
+		if len(b.Next) > 0 && b.Next[1] != 0 {
+			e.Errorf("the out-of-range partition 1 moved to %d on its own", b.Next[1])
+		}
+		got += len(b.Records)
+		switch {
+		case err == nil && len(b.Records) > 0:
+			e.Fatalf("Poll returned %d records of partition 0 without the out-of-range error of partition 1 that the same fetch answered: errors must come with the records, not after them", len(b.Records))
+		case err == nil:
+			if e.ctx.Err() != nil {
+				e.Fatalf("nothing fetched")
+			}
+			continue
+		case !errors.Is(err, transport.ErrOffsetOutOfRange):
+			e.Fatalf("Poll: %v, want ErrOffsetOutOfRange for partition 1", err)
+		case len(b.Records) > 0:
+			return // records and the error together
+		}
+	}
 }

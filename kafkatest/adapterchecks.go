@@ -248,8 +248,9 @@ func checkExplicitPartition(t *testing.T, a Adapter) {
 }
 
 // checkBelowStartCompacted: a fetch from below the log start, which
-// compaction moved, resets to the start and reaches the end; superseded
-// records are gone and holes are skipped (SPEC X3).
+// compaction moved, is reported out of range, naming the partition and
+// leaving its position alone; from the start it reaches the end,
+// superseded records gone and holes skipped (SPEC X3, ADR 7).
 func checkBelowStartCompacted(t *testing.T, a Adapter) {
 	c, seeds := StartCluster(t)
 	tr := openTransport(t, a, seeds)
@@ -271,6 +272,10 @@ func checkBelowStartCompacted(t *testing.T, a Adapter) {
 		t.Fatalf("kfake compaction: start %d end %d; expected the log start to move", starts[0], ends[0])
 	}
 	f := NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
+	wantOutOfRange(t, f, 0)
+	if err := f.Assign(starts); err != nil {
+		t.Fatal(err)
+	}
 	var kv []string
 	for _, r := range PollUntil(t, f, 10*time.Second, Reached(ends)).Records {
 		kv = append(kv, fmt.Sprintf("%d:%s=%s", r.Offset, r.Key, r.Value))
@@ -281,9 +286,9 @@ func checkBelowStartCompacted(t *testing.T, a Adapter) {
 }
 
 // checkBelowStartDeleted: every record deleted, the log start is 3 and so
-// is the end. A reader at 0 must be told it is at 3 although no record
-// follows, else a barrier or catch-up would wait for a record that never
-// comes.
+// is the end. A reader at 0 must be told its position is out of range
+// although no record follows, else a barrier or catch-up would wait for a
+// record that never comes (the core then moves it to 3).
 func checkBelowStartDeleted(t *testing.T, a Adapter) {
 	seeds := Start(t)
 	tr := openTransport(t, a, seeds)
@@ -302,9 +307,28 @@ func checkBelowStartDeleted(t *testing.T, a Adapter) {
 		t.Fatalf("DeleteRecords: %v", err)
 	}
 	f := NewFetcher(t, tr, topic, map[int32]int64{0: 0}, transport.FetchOptions{MaxWait: 100 * time.Millisecond})
-	got := PollUntil(t, f, 10*time.Second, Reached(map[int32]int64{0: 3}))
-	if len(got.Records) != 0 || got.Next[0] != 3 {
-		t.Fatalf("records %v next %v", got.Records, got.Next)
+	wantOutOfRange(t, f, 0)
+}
+
+// wantOutOfRange polls f until it fails and checks the failure is
+// ErrOffsetOutOfRange naming exactly parts, with no position moved and
+// no record delivered.
+func wantOutOfRange(t *testing.T, f transport.Fetcher, parts ...int32) {
+	t.Helper()
+	ctx := Ctx(t, 10*time.Second)
+	for {
+		b, err := f.Poll(ctx)
+		if len(b.Records) > 0 || len(b.Next) > 0 {
+			t.Fatalf("out-of-range partition delivered records %v or moved %v", b.Records, b.Next)
+		}
+		if err == nil {
+			continue
+		}
+		te, ok := errors.AsType[*transport.Error](err)
+		if !errors.Is(err, transport.ErrOffsetOutOfRange) || !ok || fmt.Sprint(te.Partitions) != fmt.Sprint(parts) {
+			t.Fatalf("Poll: %v, want ErrOffsetOutOfRange naming partitions %v", err, parts)
+		}
+		return
 	}
 }
 
@@ -513,8 +537,9 @@ func checkFetcherEmptyThenClosed(t *testing.T, a Adapter) {
 }
 
 // checkFetchErrors: fetch errors a broker answers are classified: not
-// leader and unknown topic (what real Kafka answers right after a create)
-// retriable, a deleted topic fatal.
+// leader retriable; unknown topic (what real Kafka answers right after a
+// create, and for a deleted topic) typed ErrUnknownTopic, which the core
+// confirms with Partitions before it decides (SPEC X3, ADR 7).
 func checkFetchErrors(t *testing.T, a Adapter) {
 	c, seeds := StartCluster(t)
 	tr := openTransport(t, a, seeds)
@@ -542,17 +567,17 @@ func checkFetchErrors(t *testing.T, a Adapter) {
 		}
 	})
 
-	t.Run("unknown topic of an existing topic is retriable", func(t *testing.T) {
+	t.Run("unknown topic of an existing topic is reported typed", func(t *testing.T) {
 		topic := NewTopic(t, tr, 1, nil)
 		FailNext(t, c, kmsg.Fetch, topic, 1, kerr.UnknownTopicOrPartition)
 		err := pollErr(t, NewFetcher(t, tr, topic, map[int32]int64{0: 0}, opts))
-		if !errors.Is(err, transport.ErrUnknownTopic) || !transport.IsRetriable(err) {
+		if !errors.Is(err, transport.ErrUnknownTopic) {
 			t.Fatalf("Poll: %v", err)
 		}
 		checkNative(t, a, err)
 	})
 
-	t.Run("deleted topic is fatal", func(t *testing.T) {
+	t.Run("deleted topic is reported typed", func(t *testing.T) {
 		topic := NewTopic(t, tr, 1, nil)
 		Produce(t, tr, topic, transport.Record{Key: []byte("k"), Value: []byte("v")})
 		f := NewFetcher(t, tr, topic, map[int32]int64{0: 0}, opts)
@@ -561,7 +586,7 @@ func checkFetchErrors(t *testing.T, a Adapter) {
 			t.Fatal(err)
 		}
 		err := pollErr(t, f)
-		if !errors.Is(err, transport.ErrUnknownTopic) || !transport.IsFatal(err) {
+		if !errors.Is(err, transport.ErrUnknownTopic) {
 			t.Fatalf("Poll after delete: %v", err)
 		}
 	})

@@ -50,12 +50,17 @@
 //
 // Offsets are per partition and start at 0. The high watermark is the offset
 // the next record will get; it is also the last stable offset, as there are
-// no open transactions. A fetch position below the log start moves to the log
-// start and is reported in [transport.Batch.Next] (auto.offset.reset=earliest);
-// negative positions therefore mean "from the start". A position above the
-// high watermark is a fatal error of kind [transport.ErrInvalidRequest] (Kafka
-// answers OFFSET_OUT_OF_RANGE; resetting silently would hide a bug such as a
-// topic deleted and re-created under a reader).
+// no open transactions. A fetch position outside a partition's log (below
+// the log start after DeleteRecordsBefore or Compact, or above the high
+// watermark) is reported as the real adapters report Kafka's
+// OFFSET_OUT_OF_RANGE: Poll returns an error matching
+// [transport.ErrOffsetOutOfRange] naming the partitions, together with what
+// the other partitions delivered, and leaves those positions where they are;
+// the core moves them (to the log start, as auto.offset.reset=earliest
+// does). Negative positions are an error matching
+// [transport.ErrInvalidRequest], as on the real adapters. Every Poll
+// reports the high watermark of each assigned partition in
+// [transport.Batch.HighWatermarks].
 //
 // Produce keeps nil and empty keys and values apart (a nil value is a
 // tombstone) and defaults a zero timestamp to the current time. Records

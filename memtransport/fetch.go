@@ -58,9 +58,15 @@ func (f *fetcher) assign(op string, positions map[int32]int64) error {
 	if deleted {
 		return transport.NewError(op, f.tp.name, transport.ErrUnknownTopic, nil)
 	}
-	for p := range positions {
+	for p, off := range positions {
 		if p < 0 || int(p) >= n {
 			return unknownPartition(op, f.tp.name, p, n)
+		}
+		if off < 0 {
+			// Like every real adapter: a position is an offset, never
+			// a "from the start" wildcard.
+			return transport.NewError(op, f.tp.name, transport.ErrInvalidRequest,
+				fmt.Errorf("negative position %d for partition %d", off, p))
 		}
 	}
 	f.mu.Lock()
@@ -86,7 +92,10 @@ func (f *fetcher) Close() error {
 }
 
 // Poll returns the records after each partition's position, waiting up to
-// the session's MaxWait when there are none.
+// the session's MaxWait when there are none. Like the real adapters, it
+// returns what it collected together with the first error, and reports
+// positions outside a partition's log as ErrOffsetOutOfRange without moving
+// them (SPEC X3).
 func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	if f.isClosed() {
 		f.t.c.calls[OpFetch].Add(1)
@@ -101,7 +110,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 			return transport.Batch{}, closedError(OpFetch, f.tp.name)
 		}
 		b, changed, assigned, err := f.collect()
-		if err != nil || len(b.Records) > 0 || len(b.Next) > 0 {
+		if err != nil || !b.Empty() {
 			return b, err
 		}
 		if timer == nil {
@@ -112,7 +121,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		case <-changed:
 		case <-assigned:
 		case <-timer.C:
-			return transport.Batch{}, nil
+			return b, nil // only high watermarks
 		case <-ctx.Done():
 			return transport.Batch{}, ctx.Err()
 		case <-f.closed:
@@ -136,23 +145,24 @@ func (f *fetcher) collect() (b transport.Batch, changed, assigned <-chan struct{
 	}
 
 	recBudget, byteBudget := f.maxRecords, f.maxBytes
+	var outOfRange []int32
 	n := len(f.order)
 	if n > 0 {
 		f.rr = (f.rr + 1) % n
 	}
 	for i := range n {
 		p := f.order[(f.rr+i)%n]
-		l, err := tp.partLocked(op, p)
-		if err != nil {
-			return transport.Batch{}, nil, nil, err
+		l, perr := tp.partLocked(op, p)
+		if perr != nil {
+			return b, nil, nil, perr
 		}
+		b.SetHighWatermark(p, l.end)
 		pos := f.pos[p]
-		if pos < l.start {
-			pos = l.start // auto.offset.reset=earliest
-		}
-		if pos > l.end {
-			return transport.Batch{}, nil, nil, transport.NewError(op, tp.name, transport.ErrInvalidRequest,
-				fmt.Errorf("partition %d: offset %d is out of range [%d, %d]", p, pos, l.start, l.end))
+		if pos < l.start || pos > l.end {
+			// Kafka answers OFFSET_OUT_OF_RANGE; where to go instead is
+			// the core's decision.
+			outOfRange = append(outOfRange, p)
+			continue
 		}
 		j := l.indexOf(pos)
 		if avail := min(recBudget, len(l.recs)-j); avail > 0 {
@@ -186,7 +196,11 @@ func (f *fetcher) collect() (b transport.Batch, changed, assigned <-chan struct{
 			b.Next[p] = pos
 		}
 	}
-	if len(b.Records) == 0 && len(b.Next) == 0 {
+	if len(outOfRange) > 0 {
+		return b, nil, nil, transport.OutOfRange(op, tp.name, outOfRange,
+			fmt.Errorf("positions outside the log of partitions %v", outOfRange))
+	}
+	if b.Empty() {
 		if f.assigned == nil {
 			f.assigned = make(chan struct{})
 		}

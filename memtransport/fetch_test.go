@@ -149,39 +149,64 @@ func TestFetchGapsAndControlMarkers(t *testing.T) {
 	}
 }
 
-// SPEC R5: a position below the log start moves to it and is reported.
+// SPEC X3, R5: a position below the log start is reported out of range,
+// with the partition, and stays put until Assign moves it.
 func TestFetchBelowLogStart(t *testing.T) {
-	tr, topic := setup(t, 1)
+	tr, topic := setup(t, 2)
 	for i := range 5 {
 		produce(t, tr, topic, 0, fmt.Sprint(i), "v")
 	}
+	produce(t, tr, topic, 1, "other", "v")
 	if err := tr.Cluster().DeleteRecordsBefore(topic, 0, 3); err != nil {
 		t.Fatal(err)
 	}
-	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, time.Millisecond)
-	b := poll(t, f)
-	if !slices.Equal(offsets(b), []int64{3, 4}) || b.Next[0] != 5 {
-		t.Fatalf("got %v", b)
+	f := newFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0}, time.Millisecond)
+	b, err := f.Poll(context.Background())
+	wantOutOfRange(t, err, 0)
+	// The other partition's records come with the error, not after it.
+	if !slices.Equal(offsets(b), []int64{0}) || b.Records[0].Partition != 1 || b.Next[1] != 1 {
+		t.Fatalf("records with the error: %v", b)
 	}
-	// Everything deleted: the reset alone is reported.
-	tr.Cluster().DeleteRecordsBefore(topic, 0, 5)
-	f2 := newFetcher(t, tr, topic, map[int32]int64{0: 1}, time.Millisecond)
-	if b := poll(t, f2); len(b.Records) != 0 || b.Next[0] != 5 {
-		t.Fatalf("got %v, want Next 5", b)
+	if _, moved := b.Next[0]; moved {
+		t.Fatalf("out-of-range position moved silently: %v", b.Next)
 	}
-	// Negative positions mean the start.
-	f3 := newFetcher(t, tr, topic, map[int32]int64{0: -2}, time.Millisecond)
-	if b := poll(t, f3); b.Next[0] != 5 {
-		t.Fatalf("got %v, want Next 5", b)
+	if !maps.Equal(b.HighWatermarks, map[int32]int64{0: 5, 1: 1}) {
+		t.Fatalf("high watermarks %v, want 0:5 1:1", b.HighWatermarks)
 	}
+	// Reported again until moved.
+	_, err = f.Poll(context.Background())
+	wantOutOfRange(t, err, 0)
+	if err := f.Assign(map[int32]int64{0: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if b := poll(t, f); !slices.Equal(offsets(b), []int64{3, 4}) || b.Next[0] != 5 {
+		t.Fatalf("after Assign: %v", b)
+	}
+	// Negative positions are invalid, as on the real adapters.
+	_, err = tr.NewFetcher(context.Background(), topic, map[int32]int64{0: -2}, transport.FetchOptions{})
+	wantKind(t, err, transport.ErrInvalidRequest, false)
 }
 
+// SPEC X3: a position above the high watermark is out of range too, as
+// Kafka answers it.
 func TestFetchAboveHighWatermark(t *testing.T) {
 	tr, topic := setup(t, 1)
 	produce(t, tr, topic, 0, "k", "v")
 	f := newFetcher(t, tr, topic, map[int32]int64{0: 5}, time.Millisecond)
-	_, err := f.Poll(context.Background())
-	wantKind(t, err, transport.ErrInvalidRequest, false)
+	b, err := f.Poll(context.Background())
+	wantOutOfRange(t, err, 0)
+	if !b.Empty() {
+		t.Fatalf("got %v with the error, want nothing", b)
+	}
+}
+
+func wantOutOfRange(t *testing.T, err error, parts ...int32) {
+	t.Helper()
+	wantKind(t, err, transport.ErrOffsetOutOfRange, true)
+	te, ok := errors.AsType[*transport.Error](err)
+	if !ok || !slices.Equal(te.Partitions, parts) {
+		t.Fatalf("error %v names partitions %v, want %v", err, te.Partitions, parts)
+	}
 }
 
 func TestFetcherErrors(t *testing.T) {

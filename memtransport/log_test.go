@@ -59,8 +59,14 @@ func TestCompact(t *testing.T) {
 	if st[0] != 2 {
 		t.Fatalf("StartOffsets %v", st)
 	}
-	// A reader from 0 is reset to the start and skips the holes.
+	// A reader from 0 is out of range (the core moves it to the start);
+	// from the start it skips the holes.
 	f := newFetcher(t, tr, topic, map[int32]int64{0: 0}, time.Millisecond)
+	_, err := f.Poll(context.Background())
+	wantOutOfRange(t, err, 0)
+	if err := f.Assign(st); err != nil {
+		t.Fatal(err)
+	}
 	b := poll(t, f)
 	if !slices.Equal(offsets(b), []int64{2, 4, 6}) || b.Next[0] != 7 {
 		t.Fatalf("fetched %v", b)

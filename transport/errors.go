@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -34,6 +35,12 @@ var (
 	ErrNotLeader         = errors.New("not leader for partition")    // retriable
 	ErrTimeout           = errors.New("request timed out")           // retriable
 	ErrClosed            = errors.New("transport or fetcher closed") // fatal
+	// ErrOffsetOutOfRange: a fetch position lies outside a partition's log
+	// (below its start after compaction, retention or DeleteRecords; past
+	// its end after a truncation). A fetcher reports it, naming the
+	// partitions in Error.Partitions, and leaves their positions alone; the
+	// core resolves it with StartOffsets and EndOffsets (SPEC X3).
+	ErrOffsetOutOfRange = errors.New("offset out of range") // retriable
 )
 
 // defaultClass is the class of each kind: true for retriable.
@@ -51,6 +58,7 @@ var defaultClass = map[error]bool{
 	ErrNotLeader:         true,
 	ErrTimeout:           true,
 	ErrClosed:            false,
+	ErrOffsetOutOfRange:  true,
 	ErrRetriable:         true,
 	ErrFatal:             false,
 }
@@ -65,6 +73,10 @@ type Error struct {
 	Kind      error  // a sentinel from this package, or nil when unknown
 	Retriable bool
 	Err       error // the native error, if any
+	// Partitions are the partitions the error concerns, when it concerns
+	// some and not the whole request: for ErrOffsetOutOfRange, the
+	// partitions whose positions are out of range.
+	Partitions []int32
 }
 
 // NewError builds an Error whose class is the default class of kind
@@ -113,6 +125,9 @@ func (e *Error) Error() string {
 	case e.Err != nil:
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
+	}
+	if len(e.Partitions) > 0 {
+		fmt.Fprintf(&b, " (partitions %v)", e.Partitions)
 	}
 	if e.Retriable {
 		b.WriteString(" (retriable)")

@@ -12,8 +12,12 @@
 // partition choice (see [Partition]) and the read-your-own-writes barrier.
 // An adapter translates: it maps calls to its client, keeps nil and empty
 // values apart, moves positions past gaps and control records, and classifies
-// errors (see [Error]). An adapter does not retry on its own beyond what its
-// client does internally; the core decides.
+// errors (see [Error]). It reports what it cannot serve (a position out of
+// range, an unknown topic) instead of resolving it, and returns records and
+// errors together (see [Fetcher.Poll]). The bookkeeping every fetcher needs
+// lives here once: [Positions], [PollResult], [AbortedBatches]. An adapter
+// does not retry on its own beyond what its client does internally; the core
+// decides.
 //
 // # Optional capabilities
 //
@@ -75,16 +79,24 @@ type Transport interface {
 // goroutine at a time; Assign and Close may be called concurrently with Poll.
 type Fetcher interface {
 	// Poll waits up to FetchOptions.MaxWait for records and returns what
-	// arrived, possibly nothing. It returns promptly when ctx is done, with
-	// ctx's error.
+	// arrived, possibly nothing, together with the first error met, as
+	// io.Reader does: the caller processes the batch, then the error. A
+	// fetcher never holds an error back for a later Poll. It returns
+	// promptly when ctx is done, with ctx's error.
 	//
 	// Records of one partition come in offset order. Batch.Next carries the
 	// position to fetch next for every partition that advanced, which may lie
 	// beyond the last record's offset+1 (compaction holes, transaction
-	// control records, aborted batches). A position below the log start
-	// (compacted or deleted away) moves to the log start, as a Kafka consumer
-	// with auto.offset.reset=earliest does; the new position is reported in
-	// Next.
+	// control records, aborted batches).
+	//
+	// A fetcher does not decide where to go when a position is not served:
+	// a position outside a partition's log (below its start or past its
+	// end) is an error matching ErrOffsetOutOfRange that names the
+	// partitions (Error.Partitions), whose positions stay put; a topic or
+	// partition the broker does not know is an error matching
+	// ErrUnknownTopic, reported as the broker said it, unconfirmed. The
+	// core resolves both with StartOffsets, EndOffsets and Partitions, and
+	// moves positions with Assign. (SPEC X3, ADR 7)
 	Poll(ctx context.Context) (Batch, error)
 
 	// Assign starts fetching the given partitions at the given positions, or
@@ -113,6 +125,11 @@ type Batch struct {
 	Records []Record
 	// Next is the position to fetch next, per partition that advanced.
 	Next map[int32]int64
+	// HighWatermarks are the end offsets the fetch answers reported, per
+	// partition answered: the same quantity as EndOffsets (the last stable
+	// offset when reading committed records only), as fresh as the fetch.
+	// Optional: nil when the transport does not know.
+	HighWatermarks map[int32]int64
 }
 
 // Record is one Kafka record.

@@ -39,11 +39,11 @@
 //     explicit partitions at explicit offsets, with kgo.KeepControlRecords
 //     so that positions move past transaction markers; control records are
 //     never returned as records. Its long poll is FetchOptions.MaxWait
-//     (default 500 ms). A position below the log start (compaction,
-//     retention, DeleteRecords) moves to the log start and Batch.Next says
-//     so, even when no record follows. Retriable fetch errors are reported
-//     to the core (kgo.KeepRetryableFetchErrors), which counts them and
-//     reopens the session with backoff.
+//     (default 500 ms). A position out of the log (compaction, retention,
+//     DeleteRecords, truncation) is reported as transport.ErrOffsetOutOfRange
+//     (kgo.NoResetOffset) and the core moves it. Retriable fetch errors are
+//     reported to the core (kgo.KeepRetryableFetchErrors), which counts them
+//     and polls the same session again after a backoff step.
 //   - Produce hands the record to kgo with the record's explicit partition
 //     (kgo.ManualPartitioner) and waits for its ack; concurrent calls are
 //     batched together by kgo. A nil value is produced as a null value

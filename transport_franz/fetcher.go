@@ -1,9 +1,9 @@
 package franztransport
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -29,14 +29,13 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 		maxWait = DefaultMaxWait
 	}
 	maxWait = max(maxWait, minMaxWait)
+	pos, err := transport.NewPositions(op, topic, from)
+	if err != nil {
+		return nil, err
+	}
 	offsets := make(map[int32]kgo.Offset, len(from))
-	pos := make(map[int32]int64, len(from))
 	for p, o := range from {
-		if o < 0 {
-			return nil, transport.NewError(op, topic, transport.ErrInvalidRequest, fmt.Errorf("negative position %d for partition %d", o, p))
-		}
 		offsets[p] = kgo.NewOffset().At(o)
-		pos[p] = o
 	}
 	extra := []kgo.Opt{kgo.FetchMaxWait(maxWait)}
 	if opts.MaxBytes > 0 {
@@ -53,7 +52,7 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 		topic:   topic,
 		maxWait: maxWait,
 		pos:     pos,
-		gen:     make(map[int32]uint64, len(from)),
+		lso:     isReadCommitted(cl),
 	}
 	t.mu.Lock()
 	if t.closed {
@@ -83,37 +82,29 @@ type fetcher struct {
 	topic   string
 	maxWait time.Duration
 
-	mu      sync.Mutex
-	closed  bool
-	pos     map[int32]int64  // next offset to deliver, per assigned partition
-	gen     map[int32]uint64 // bumped by Assign: drains from before are stale
-	pending error            // an error held back while records were delivered
+	pos *transport.Positions
+	lso bool // read committed: report last stable offsets
+
+	mu     sync.Mutex
+	closed bool
 
 	closeOnce sync.Once
 }
 
-// Poll returns the records kgo has fetched, waiting up to the session's max
-// wait when none are buffered.
+// Poll returns the records kgo has fetched, waiting up to the session's
+// max wait when none are buffered, with the first error.
 func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	const op = "fetch"
 	if err := ctx.Err(); err != nil {
 		return transport.Batch{}, err
 	}
 	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
+	closed := f.closed
+	f.mu.Unlock()
+	if closed {
 		return transport.Batch{}, closedErr(op, f.topic)
 	}
-	if err := f.pending; err != nil {
-		f.pending = nil
-		f.mu.Unlock()
-		return transport.Batch{}, err
-	}
-	gens := make(map[int32]uint64, len(f.gen))
-	for p, g := range f.gen {
-		gens[p] = g
-	}
-	f.mu.Unlock()
+	marks := f.pos.Snapshot()
 
 	wctx, stop := f.t.sasl.watch(ctx)
 	defer stop()
@@ -125,165 +116,55 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	}
 
 	var (
-		batch    transport.Batch
-		firstErr error
-		reset    []int32
+		b          transport.Batch
+		firstErr   error
+		outOfRange []int32
 	)
 	if n := fs.NumRecords(); n > 0 {
-		batch.Records = make([]transport.Record, 0, n) // one allocation, no regrowth
+		b.Records = make([]transport.Record, 0, n) // one allocation, no regrowth
 	}
-	f.mu.Lock()
 	for _, ft := range fs {
 		for _, tp := range ft.Topics {
 			for _, fp := range tp.Partitions {
-				if fp.Err != nil {
-					switch {
-					case errors.Is(fp.Err, context.Canceled), errors.Is(fp.Err, context.DeadlineExceeded):
-						// The poll's own wait ended, or ctx: see below.
-					case errors.Is(fp.Err, kgo.ErrClientClosed):
-						if firstErr == nil {
-							firstErr = closedErr(op, f.topic)
-						}
-					case errors.Is(fp.Err, kerr.OffsetOutOfRange) && tp.Topic == f.topic:
-						reset = append(reset, fp.Partition)
-					case errors.Is(fp.Err, kerr.UnknownTopicOrPartition), errors.Is(fp.Err, kerr.UnknownTopicID):
-						if firstErr == nil {
-							firstErr = fp.Err // confirmed below
-						}
-					default:
-						if firstErr == nil {
-							firstErr = wrap(context.Background(), op, f.topic, fp.Err)
-						}
-					}
+				switch err := fp.Err; {
+				case err == nil:
+				case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+					// The poll's own wait ended, or ctx: see PollResult.
+				case errors.Is(err, kgo.ErrClientClosed):
+					firstErr = cmp.Or(firstErr, closedErr(op, f.topic))
+				case errors.Is(err, kerr.OffsetOutOfRange) && tp.Topic == f.topic:
+					outOfRange = append(outOfRange, fp.Partition)
+				default:
+					// An unknown topic is the core's to confirm (X3).
+					firstErr = cmp.Or(firstErr, wrap(context.Background(), op, f.topic, err))
 				}
-				if tp.Topic != f.topic || len(fp.Records) == 0 {
-					continue
-				}
-				p := fp.Partition
-				pos, assigned := f.pos[p]
-				if !assigned || f.gen[p] != gens[p] {
+				m, asked := marks[fp.Partition]
+				if tp.Topic != f.topic || !asked || !f.pos.Current(fp.Partition, m) {
 					continue // fetched for a position Assign replaced
 				}
-				start := pos
+				if f.lso {
+					b.SetHighWatermark(fp.Partition, fp.LastStableOffset)
+				} else {
+					b.SetHighWatermark(fp.Partition, fp.HighWatermark)
+				}
+				next := m.Offset
 				for _, r := range fp.Records {
-					if r.Offset < pos {
+					if r.Offset < next {
 						continue
 					}
-					pos = r.Offset + 1
-					if r.Attrs.IsControl() {
-						continue // a transaction marker: advances, not a record
+					next = r.Offset + 1
+					if !r.Attrs.IsControl() { // a transaction marker advances, is not a record
+						b.Records = append(b.Records, fromKgo(r))
 					}
-					batch.Records = append(batch.Records, fromKgo(r))
 				}
-				if pos != start {
-					f.pos[p] = pos
-					if batch.Next == nil {
-						batch.Next = make(map[int32]int64)
-					}
-					batch.Next[p] = pos
-				}
+				f.pos.Advance(&b, fp.Partition, m, next)
 			}
 		}
 	}
-	f.mu.Unlock()
-
-	if len(reset) > 0 {
-		if err := f.resetOutOfRange(ctx, reset, gens, &batch); err != nil && firstErr == nil {
-			firstErr = err
-		}
+	if firstErr == nil && len(outOfRange) > 0 {
+		firstErr = transport.OutOfRange(op, f.topic, outOfRange, kerr.OffsetOutOfRange)
 	}
-	if isUnknownTopic(firstErr) {
-		firstErr = f.confirmUnknown(ctx, firstErr)
-	}
-	delivered := len(batch.Records) > 0 || len(batch.Next) > 0
-	if firstErr != nil {
-		if cerr := ctx.Err(); cerr != nil && !delivered {
-			return transport.Batch{}, cerr
-		}
-		if delivered { // deliver what arrived; report the error next time
-			f.mu.Lock()
-			f.pending = firstErr
-			f.mu.Unlock()
-			return batch, nil
-		}
-		return transport.Batch{}, firstErr
-	}
-	if !delivered {
-		if err := ctx.Err(); err != nil {
-			return transport.Batch{}, err
-		}
-	}
-	return batch, nil
-}
-
-func isUnknownTopic(err error) bool {
-	if _, ok := errors.AsType[*transport.Error](err); ok {
-		return false
-	}
-	return errors.Is(err, kerr.UnknownTopicOrPartition) || errors.Is(err, kerr.UnknownTopicID)
-}
-
-// confirmUnknown classifies an unknown-topic fetch error. Real Kafka answers
-// UNKNOWN_TOPIC_OR_PARTITION or UNKNOWN_TOPIC_ID for a short while after a
-// topic is created, until every broker has the new metadata; a fetch session
-// opened right after EnsureTopic may see it. So the error is fatal only when
-// the transport's metadata confirms the topic is gone; otherwise it is
-// reported as retriable.
-func (f *fetcher) confirmUnknown(ctx context.Context, native error) error {
-	const op = "fetch"
-	_, err := f.t.Partitions(ctx, f.topic)
-	switch {
-	case err == nil:
-		e := transport.NewError(op, f.topic, transport.ErrUnknownTopic, native)
-		e.Retriable = true // known to the cluster: propagation lag
-		return e
-	case errors.Is(err, transport.ErrUnknownTopic):
-		return wrap(ctx, op, f.topic, native)
-	default:
-		return err // could not tell: that error's class
-	}
-}
-
-// resetOutOfRange moves partitions whose position fell out of the log (below
-// the log start after compaction, retention or DeleteRecords; or past the
-// end after a truncation) to the log start, as auto.offset.reset=earliest
-// does, and reports the new position in batch.Next even when no record
-// follows it.
-func (f *fetcher) resetOutOfRange(ctx context.Context, parts []int32, gens map[int32]uint64, batch *transport.Batch) error {
-	const op = "fetch"
-	starts, err := listOffsets(ctx, f.t.sasl, f.cl, op, f.topic, parts, -2, false)
-	if err != nil {
-		return err
-	}
-	ends, err := listOffsets(ctx, f.t.sasl, f.cl, op, f.topic, parts, -1, false)
-	if err != nil {
-		return err
-	}
-	set := make(map[int32]kgo.EpochOffset, len(parts))
-	f.mu.Lock()
-	for _, p := range parts {
-		pos, assigned := f.pos[p]
-		if !assigned || f.gen[p] != gens[p] {
-			continue // Assign moved it meanwhile
-		}
-		if pos >= starts[p] && pos <= ends[p] {
-			// In range again (a leader change?): fetch at pos again.
-			set[p] = kgo.EpochOffset{Epoch: -1, Offset: pos}
-			continue
-		}
-		pos = starts[p]
-		f.pos[p] = pos
-		set[p] = kgo.EpochOffset{Epoch: -1, Offset: pos}
-		if batch.Next == nil {
-			batch.Next = make(map[int32]int64)
-		}
-		batch.Next[p] = pos
-	}
-	f.mu.Unlock()
-	if len(set) > 0 {
-		f.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{f.topic: set})
-	}
-	return nil
+	return transport.PollResult(ctx, b, firstErr)
 }
 
 // Assign starts fetching new partitions, or moves fetched ones, to the given
@@ -293,28 +174,26 @@ func (f *fetcher) Assign(positions map[int32]int64) error {
 	if len(positions) == 0 {
 		return nil
 	}
-	add := make(map[int32]kgo.Offset, len(positions))
-	set := make(map[int32]kgo.EpochOffset, len(positions))
-	for p, o := range positions {
-		if o < 0 {
-			return transport.NewError(op, f.topic, transport.ErrInvalidRequest, fmt.Errorf("negative position %d for partition %d", o, p))
-		}
-	}
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
 		return closedErr(op, f.topic)
 	}
+	moved, err := f.pos.Assign(op, f.topic, positions)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	add := make(map[int32]kgo.Offset, len(positions))
 	for p, o := range positions {
 		add[p] = kgo.NewOffset().At(o)
-		if _, known := f.pos[p]; known {
-			set[p] = kgo.EpochOffset{Epoch: -1, Offset: o}
-		}
-		f.pos[p] = o
-		f.gen[p]++
+	}
+	set := make(map[int32]kgo.EpochOffset, len(moved))
+	for _, p := range moved {
+		set[p] = kgo.EpochOffset{Epoch: -1, Offset: positions[p]}
 	}
 	// Under f.mu so that concurrent Assigns reach kgo in the order they
-	// changed f.pos. AddConsumePartitions first: a partition kgo has not
+	// changed the positions. AddConsumePartitions first: a partition kgo has not
 	// started yet takes its offset from there; SetOffsets moves one that
 	// is running (and drops its buffered fetches).
 	f.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{f.topic: add})

@@ -38,8 +38,8 @@ next:
 // them): the core sees them, counts them and decides how to retry, instead
 // of a table that silently stops advancing. A
 // position that falls out of range is not reset by kgo
-// (kgo.NoResetOffset): the fetcher resets it itself so it can report the
-// new position even when no record follows it.
+// (kgo.NoResetOffset): the fetcher reports it and the core decides where to
+// go (ADR 7).
 func fetchOpts(base []kgo.Opt, topic string, from map[int32]kgo.Offset, extra ...kgo.Opt) []kgo.Opt {
 	opts := without(base, isGroupOpt, isProducerOpt)
 	var parts map[string]map[int32]kgo.Offset

@@ -48,8 +48,8 @@
 //     response's aborted-transaction list), compaction holes and batches
 //     starting past the position all advance it. The long poll is
 //     FetchOptions.MaxWait (default 500 ms); Poll returns promptly when its
-//     context ends. A position below the log start moves to the log start
-//     and Batch.Next says so.
+//     context ends. A position out of the log is reported as
+//     transport.ErrOffsetOutOfRange and the core moves it.
 //   - Produce goes through kafka.Client.Produce with the explicit
 //     partition the core chose (murmur2, SPEC P1): kafka-go's balancers,
 //     round-robin by default, are never used. Records of concurrent calls

@@ -1,17 +1,12 @@
 package kafkagotransport
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/protocol"
 	fetchAPI "github.com/segmentio/kafka-go/protocol/fetch"
 
 	"github.com/ktables/ktables/transport"
@@ -26,10 +21,15 @@ const (
 
 // NewFetcher opens a fetch session over topic from the given positions. A
 // session holds no connection of its own: each Poll sends one Fetch request
-// (protocol/fetch) per partition leader through the client's transport. (X3)
+// (protocol/fetch) per partition leader through the client's transport.
+// Positions and the Poll contract are package transport's (X3, ADR 7).
 func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32]int64, opts transport.FetchOptions) (transport.Fetcher, error) {
 	const op = "fetch"
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	pos, err := transport.NewPositions(op, topic, from)
+	if err != nil {
 		return nil, err
 	}
 	maxWait := opts.MaxWait
@@ -41,13 +41,6 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	if maxBytes <= 0 {
 		maxBytes = DefaultFetchMaxBytes
 	}
-	pos := make(map[int32]int64, len(from))
-	for p, o := range from {
-		if o < 0 {
-			return nil, transport.NewError(op, topic, transport.ErrInvalidRequest, fmt.Errorf("negative position %d for partition %d", o, p))
-		}
-		pos[p] = o
-	}
 	fctx, cancel := context.WithCancel(context.Background())
 	f := &fetcher{
 		t:        t,
@@ -58,7 +51,6 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 		ctx:      fctx,
 		cancel:   cancel,
 		pos:      pos,
-		gen:      make(map[int32]uint64, len(from)),
 	}
 	if t.cfg.readCommitted {
 		f.isolation = 1
@@ -85,50 +77,27 @@ type fetcher struct {
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
-
-	mu      sync.Mutex
-	closed  bool
-	pos     map[int32]int64  // next offset to fetch, per assigned partition
-	gen     map[int32]uint64 // bumped by Assign: responses from before are stale
-	pending error            // an error held back while records were delivered
-}
-
-// fetchResult is the answer of one Fetch request (one partition leader).
-type fetchResult struct {
-	resp *fetchAPI.Response
-	err  error
+	pos    *transport.Positions
 }
 
 // Poll sends one Fetch request per partition leader, long-polling up to the
-// session's max wait, and returns what arrived.
+// session's max wait, and returns what arrived with the first error.
 func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	const op = "fetch"
 	if err := ctx.Err(); err != nil {
 		return transport.Batch{}, err
 	}
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
+	if f.ctx.Err() != nil {
 		return transport.Batch{}, closedErr(op, f.topic)
 	}
-	if err := f.pending; err != nil {
-		f.pending = nil
-		f.mu.Unlock()
-		return transport.Batch{}, err
-	}
-	pos := make(map[int32]int64, len(f.pos))
-	gens := make(map[int32]uint64, len(f.pos))
-	for p, o := range f.pos {
-		pos[p], gens[p] = o, f.gen[p]
-	}
-	f.mu.Unlock()
+	marks := f.pos.Snapshot()
 
 	// Poll ends early on ctx or Close.
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(f.ctx, cancel)()
 
-	reqs, err := f.requests(pctx, pos)
+	reqs, err := f.requests(pctx, marks)
 	if err != nil {
 		return transport.Batch{}, f.ctxErr(ctx, err)
 	}
@@ -144,16 +113,13 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 			return transport.Batch{}, f.ctxErr(ctx, pctx.Err())
 		}
 	}
-	results := f.send(pctx, reqs)
 
 	var (
-		batch    transport.Batch
-		firstErr error
-		reset    []int32
-		unknown  error
+		b          transport.Batch
+		firstErr   error
+		outOfRange []int32
 	)
-	f.mu.Lock()
-	for _, res := range results {
+	for _, res := range f.send(pctx, reqs) {
 		if res.err != nil {
 			if firstErr == nil && pctx.Err() == nil {
 				firstErr = res.err
@@ -162,83 +128,45 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		}
 		for i := range res.resp.Topics {
 			rt := &res.resp.Topics[i]
-			if rt.Topic != f.topic {
-				continue
-			}
 			for j := range rt.Partitions {
 				rp := &rt.Partitions[j]
 				p := rp.Partition
-				cur, assigned := f.pos[p]
-				if !assigned || f.gen[p] != gens[p] || cur != pos[p] {
+				m, asked := marks[p]
+				if rt.Topic != f.topic || !asked || !f.pos.Current(p, m) {
 					closeRecords(rp.RecordSet.Records)
 					continue // fetched for a position Assign replaced
 				}
+				if f.isolation == 1 {
+					b.SetHighWatermark(p, rp.LastStableOffset)
+				} else {
+					b.SetHighWatermark(p, rp.HighWatermark)
+				}
 				if rp.ErrorCode != 0 {
 					closeRecords(rp.RecordSet.Records)
-					kerr := kafka.Error(rp.ErrorCode)
-					switch {
+					switch kerr := kafka.Error(rp.ErrorCode); {
 					case kerr == kafka.OffsetOutOfRange:
-						reset = append(reset, p)
-					case kerr == kafka.UnknownTopicOrPartition || kerr == kafka.UnknownTopicID:
-						if unknown == nil {
-							unknown = kerr
-						}
+						outOfRange = append(outOfRange, p)
 					case firstErr == nil:
 						firstErr = kerr
 					}
 					continue
 				}
-				next, recs, err := f.walk(p, cur, rp)
-				batch.Records = append(batch.Records, recs...)
-				if next != cur {
-					f.pos[p] = next
-					if batch.Next == nil {
-						batch.Next = make(map[int32]int64)
-					}
-					batch.Next[p] = next
-				}
+				next, recs, err := f.walk(p, m.Offset, rp)
+				b.Records = append(b.Records, recs...)
+				f.pos.Advance(&b, p, m, next)
 				if err != nil && firstErr == nil {
 					firstErr = err
 				}
 			}
 		}
 	}
-	f.mu.Unlock()
-
-	if len(reset) > 0 {
-		if err := f.resetOutOfRange(pctx, reset, gens, &batch); err != nil && firstErr == nil {
-			firstErr = err
-		}
+	switch {
+	case firstErr != nil:
+		firstErr = f.ctxErr(ctx, f.t.wrap(pctx, op, f.topic, firstErr))
+	case len(outOfRange) > 0:
+		firstErr = transport.OutOfRange(op, f.topic, outOfRange, kafka.OffsetOutOfRange)
 	}
-	if firstErr == nil && unknown != nil {
-		firstErr = unknown
-	}
-	if firstErr != nil {
-		if _, done := errors.AsType[*transport.Error](firstErr); !done && isUnknownTopic(firstErr) {
-			firstErr = f.t.confirmUnknown(pctx, op, f.topic, firstErr)
-		} else {
-			firstErr = f.t.wrap(pctx, op, f.topic, firstErr)
-		}
-	}
-	delivered := len(batch.Records) > 0 || len(batch.Next) > 0
-	if firstErr != nil {
-		if cerr := pctx.Err(); cerr != nil && !delivered {
-			return transport.Batch{}, f.ctxErr(ctx, cerr)
-		}
-		if delivered { // deliver what arrived; report the error next time
-			f.mu.Lock()
-			f.pending = firstErr
-			f.mu.Unlock()
-			return batch, nil
-		}
-		return transport.Batch{}, firstErr
-	}
-	if !delivered {
-		if err := pctx.Err(); err != nil {
-			return transport.Batch{}, f.ctxErr(ctx, err)
-		}
-	}
-	return batch, nil
+	return transport.PollResult(pctx, b, firstErr)
 }
 
 // ctxErr is what Poll returns when it was interrupted: ErrClosed after
@@ -256,15 +184,13 @@ func (f *fetcher) ctxErr(ctx context.Context, err error) error {
 // requests builds one Fetch request per partition leader, from the client's
 // metadata cache. Partitions the cache does not know yet (just added) wait
 // for its next refresh.
-func (f *fetcher) requests(ctx context.Context, pos map[int32]int64) ([]*fetchAPI.Request, error) {
-	if len(pos) == 0 {
+func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark) ([]*fetchAPI.Request, error) {
+	if len(marks) == 0 {
 		return nil, nil
 	}
 	mt, err := f.t.cachedTopic(ctx, f.topic)
 	if err != nil {
-		if isUnknownTopic(err) {
-			return nil, f.t.confirmUnknown(ctx, "fetch", f.topic, err)
-		}
+		// An unknown topic is the core's to confirm (X3).
 		return nil, f.t.wrap(ctx, "fetch", f.topic, err)
 	}
 	leaders := make(map[int32]int, len(mt.Partitions))
@@ -273,7 +199,7 @@ func (f *fetcher) requests(ctx context.Context, pos map[int32]int64) ([]*fetchAP
 	}
 	byLeader := make(map[int][]fetchAPI.RequestPartition)
 	missing := int32(-1)
-	for p, o := range pos {
+	for p, m := range marks {
 		leader, ok := leaders[p]
 		if !ok {
 			missing = max(missing, p)
@@ -282,7 +208,7 @@ func (f *fetcher) requests(ctx context.Context, pos map[int32]int64) ([]*fetchAP
 		byLeader[leader] = append(byLeader[leader], fetchAPI.RequestPartition{
 			Partition:          p,
 			CurrentLeaderEpoch: -1,
-			FetchOffset:        o,
+			FetchOffset:        m.Offset,
 			LogStartOffset:     -1,
 			PartitionMaxBytes:  f.partMax,
 		})
@@ -353,234 +279,19 @@ func (f *fetcher) send(ctx context.Context, reqs []*fetchAPI.Request) []fetchRes
 	return out
 }
 
-func hasRecords(resp *fetchAPI.Response) bool {
-	for _, t := range resp.Topics {
-		for _, p := range t.Partitions {
-			if p.RecordSet.Records != nil || p.ErrorCode != 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// walk turns one partition's record set into records, starting at pos, and
-// returns the position to fetch next.
-//
-// kafka-go's protocol package decodes v2 record batches into
-// *protocol.RecordBatch and *protocol.ControlBatch values and keeps a null
-// value (nil Bytes) apart from an empty one (Bytes of length 0), which
-// kafka.Reader and kafka.Message do not. Positions advance past every
-// offset the response proves empty: control records (transaction markers),
-// records of aborted transactions, compaction holes, and batches that start
-// after pos. kafka-go does not expose a batch's last offset delta, so a hole
-// at the very end of a batch (records compacted away) is crossed one offset
-// per response: a response whose only batch holds no record at or after
-// pos proves pos empty.
-func (f *fetcher) walk(p int32, pos int64, rp *fetchAPI.ResponsePartition) (int64, []transport.Record, error) {
-	rr := rp.RecordSet.Records
-	if rr == nil {
-		return pos, nil, nil
-	}
-	var readers []protocol.RecordReader
-	if s, ok := rr.(*protocol.RecordStream); ok {
-		readers = s.Records
-	} else {
-		readers = []protocol.RecordReader{rr}
-	}
-	if len(readers) == 0 {
-		return pos, nil, nil
-	}
-
-	// Read committed: the broker lists the aborted transactions overlapping
-	// the response; their batches are skipped until the producer's abort
-	// marker.
-	var abortedAt map[int64][]int64 // producer id -> first offsets
-	var abortedNow map[int64]bool
-	if f.isolation == 1 && len(rp.AbortedTransactions) > 0 {
-		abortedAt = make(map[int64][]int64, len(rp.AbortedTransactions))
-		for _, a := range rp.AbortedTransactions {
-			abortedAt[a.ProducerID] = append(abortedAt[a.ProducerID], a.FirstOffset)
-		}
-		for _, offs := range abortedAt {
-			slices.Sort(offs)
-		}
-		abortedNow = make(map[int64]bool)
-	}
-
-	start := pos
-	var out []transport.Record
-	var err error
-	for _, r := range readers {
-		var (
-			base    int64 = -1
-			control bool
-			skip    bool
-		)
-		switch b := r.(type) {
-		case *protocol.ControlBatch:
-			base, control = b.BaseOffset, true
-			if abortedNow != nil {
-				delete(abortedNow, b.ProducerID) // the transaction's end marker
-			}
-		case *protocol.RecordBatch:
-			base = b.BaseOffset
-			if abortedAt != nil && b.Attributes.Transactional() {
-				offs := abortedAt[b.ProducerID]
-				for len(offs) > 0 && offs[0] <= b.BaseOffset {
-					abortedNow[b.ProducerID] = true
-					offs = offs[1:]
-				}
-				abortedAt[b.ProducerID] = offs
-				skip = abortedNow[b.ProducerID]
-			}
-		case *protocol.MessageSet:
-			base = b.BaseOffset
-		}
-		if base > pos {
-			pos = base // offsets before a batch's base hold no record
-		}
-		for {
-			rec, rerr := r.ReadRecord()
-			if rerr != nil {
-				if !errors.Is(rerr, io.EOF) && err == nil {
-					err = rerr
-				}
-				break
-			}
-			if rec.Offset < pos || control || skip {
-				if rec.Offset >= pos {
-					pos = rec.Offset + 1
-				}
-				closeBytes(rec.Key, rec.Value)
-				continue
-			}
-			pos = rec.Offset + 1
-			out = append(out, fromKafka(p, rec))
-		}
-	}
-	if pos == start && err == nil {
-		pos++ // see above: the batch holding pos has nothing at or after it
-	}
-	return pos, out, err
-}
-
-func fromKafka(p int32, r *protocol.Record) transport.Record {
-	rec := transport.Record{
-		Key:       readBytes(r.Key),
-		Value:     readBytes(r.Value),
-		Timestamp: r.Time,
-		Partition: p,
-		Offset:    r.Offset,
-	}
-	if len(r.Headers) > 0 {
-		rec.Headers = make([]transport.Header, len(r.Headers))
-		for i, h := range r.Headers {
-			rec.Headers[i] = transport.Header{Key: h.Key, Value: bytes.Clone(h.Value)}
-		}
-	}
-	return rec
-}
-
-// readBytes copies b out of kafka-go's pooled buffers: nil for a null
-// field, a non-nil (possibly empty) slice otherwise. The copy belongs to the
-// caller (transport package doc).
-func readBytes(b protocol.Bytes) []byte {
-	if b == nil {
-		return nil
-	}
-	out := make([]byte, b.Len())
-	_, _ = io.ReadFull(b, out)
-	_ = b.Close()
-	return out
-}
-
-func closeBytes(bs ...protocol.Bytes) {
-	for _, b := range bs {
-		if b != nil {
-			_ = b.Close()
-		}
-	}
-}
-
-// closeRecords releases the buffers of records not read.
-func closeRecords(rr protocol.RecordReader) {
-	if rr == nil {
-		return
-	}
-	for {
-		rec, err := rr.ReadRecord()
-		if err != nil {
-			return
-		}
-		closeBytes(rec.Key, rec.Value)
-	}
-}
-
-// resetOutOfRange moves partitions whose position fell out of the log (below
-// the log start after compaction, retention or DeleteRecords; or past the
-// end after a truncation) to the log start, as auto.offset.reset=earliest
-// does, and reports the new position in batch.Next even when no record
-// follows it.
-func (f *fetcher) resetOutOfRange(ctx context.Context, parts []int32, gens map[int32]uint64, batch *transport.Batch) error {
-	starts, err := f.t.listOffsetsOnce(ctx, f.topic, parts, kafka.FirstOffset, false)
-	if err != nil {
-		return err
-	}
-	ends, err := f.t.listOffsetsOnce(ctx, f.topic, parts, kafka.LastOffset, false)
-	if err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, p := range parts {
-		pos, assigned := f.pos[p]
-		if !assigned || f.gen[p] != gens[p] {
-			continue // Assign moved it meanwhile
-		}
-		if pos >= starts[p] && pos <= ends[p] {
-			continue // in range again (a leader change?): fetch at pos again
-		}
-		f.pos[p] = starts[p]
-		if batch.Next == nil {
-			batch.Next = make(map[int32]int64)
-		}
-		batch.Next[p] = starts[p]
-	}
-	return nil
-}
-
 // Assign starts fetching new partitions, or moves fetched ones, to the given
 // positions.
 func (f *fetcher) Assign(positions map[int32]int64) error {
-	const op = "assign"
-	for p, o := range positions {
-		if o < 0 {
-			return transport.NewError(op, f.topic, transport.ErrInvalidRequest, fmt.Errorf("negative position %d for partition %d", o, p))
-		}
+	if f.ctx.Err() != nil {
+		return closedErr("assign", f.topic)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return closedErr(op, f.topic)
-	}
-	for p, o := range positions {
-		f.pos[p] = o
-		f.gen[p]++
-	}
-	return nil
+	_, err := f.pos.Assign("assign", f.topic, positions)
+	return err
 }
 
 // Close ends the session. A Poll in progress returns an error matching
 // transport.ErrClosed.
 func (f *fetcher) Close() error {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return nil
-	}
-	f.closed = true
-	f.mu.Unlock()
 	f.cancel()
 	f.t.mu.Lock()
 	delete(f.t.fetchers, f)

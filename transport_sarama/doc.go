@@ -71,8 +71,8 @@
 //     (base offset + last offset delta + 1), so positions move past
 //     transaction markers, aborted batches and compaction holes, where
 //     sarama's high-level consumer can stall before trailing control
-//     records. A position below the log start moves to the log start and
-//     Batch.Next says so, even when no record follows.
+//     records. A position out of the log is reported as
+//     transport.ErrOffsetOutOfRange and the core moves it.
 //   - Produce sends to the record's explicit partition through a sarama
 //     AsyncProducer on a client of its own, one reply channel per message;
 //     concurrent calls are batched into shared produce requests. A nil value
