@@ -78,6 +78,8 @@ type config struct {
 	onSet          any // func(string, V), checked against V at Open
 	onDelete       any // func(string, V)
 	onCaughtUp     func()
+	maxStaleness   time.Duration                         // staleness.go; 0: off
+	onStale        func(stale bool, confirmed time.Time) // staleness.go
 
 	// table and writer
 	logger           *slog.Logger

@@ -49,6 +49,7 @@ func (r *reader[V]) run(ctx context.Context) {
 		r.bo.reset()
 		r.apply(b)
 		r.checkGate()
+		t.observeFetch(b) // freshness.go: lag and head confirmation (SPEC T3)
 	}
 }
 
@@ -205,6 +206,12 @@ type discovered struct {
 
 func (r *reader[V]) addPartitions(d discovered) {
 	t := r.t
+	// Discovery on demand (freshness) can report a partition twice before
+	// the first report was applied: re-assigning it would rewind it.
+	d = t.pos.Load().onlyNew(d)
+	if len(d.start) == 0 {
+		return
+	}
 	t.pos.Store(t.pos.Load().with(d.start))
 	t.stats.partitions.Store(int64(len(t.pos.Load().parts)))
 	if r.gate != nil {
@@ -233,6 +240,7 @@ func (t *Table[V]) watchPartitions(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-t.discover: // freshness: a Barrier or WaitFor needs a partition now (SPEC B6, T2)
 		}
 		d, err := t.newPartitions(ctx)
 		if err != nil {

@@ -45,6 +45,8 @@ type Table[V any] struct {
 	closed   chan struct{} // closed by Close
 
 	newParts  chan discovered // partitions found after open, to the reader
+	discover  chan struct{}   // freshness.go: Barrier/WaitFor ask for discovery now (SPEC B6, T2)
+	fresh     freshness       // freshness.go: lag, head confirmation, staleness (SPEC T3, T4)
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -144,6 +146,7 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		failed:   make(chan struct{}),
 		closed:   make(chan struct{}),
 		newParts: make(chan discovered),
+		discover: make(chan struct{}, 1),
 	}
 	if cfg.onSet != nil {
 		fn, ok := cfg.onSet.(func(string, V))
@@ -160,12 +163,16 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		t.onDelete = fn
 	}
 	t.pos.Store(&positions{at: map[int32]*atomic.Int64{}})
+	if err := t.fresh.init(cfg); err != nil { // staleness.go
+		return nil, err
+	}
 	return t, nil
 }
 
 // start runs the open sequence; on error everything it started is stopped.
 func (t *Table[V]) start(ctx context.Context) error {
 	t.openedAt = time.Now()
+	t.armStaleness() // staleness.go: the clock runs from open (SPEC T4)
 	octx, cancel := context.WithTimeout(ctx, t.cfg.catchUpTimeout)
 	defer cancel()
 
@@ -352,6 +359,7 @@ func (t *Table[V]) Close() error {
 	t.closeOnce.Do(func() {
 		t.status.Store(int32(StatusClosed))
 		close(t.closed)
+		t.fresh.stop() // staleness.go
 		if t.cancel != nil {
 			t.cancel()
 		}

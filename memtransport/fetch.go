@@ -112,7 +112,10 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		case <-changed:
 		case <-assigned:
 		case <-timer.C:
-			return transport.Batch{}, nil
+			// An idle long poll still reports the high watermarks, as a
+			// Kafka fetch response does.
+			b, _, _, err := f.collect()
+			return b, err
 		case <-ctx.Done():
 			return transport.Batch{}, ctx.Err()
 		case <-f.closed:
@@ -178,6 +181,10 @@ func (f *fetcher) collect() (b transport.Batch, changed, assigned <-chan struct{
 		if j == len(l.recs) {
 			pos = l.end // past trailing holes and control markers (SPEC R4)
 		}
+		if b.HighWatermarks == nil {
+			b.HighWatermarks = make(map[int32]int64, n)
+		}
+		b.HighWatermarks[p] = l.end
 		if pos != f.pos[p] {
 			f.pos[p] = pos
 			if b.Next == nil {

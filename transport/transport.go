@@ -113,6 +113,11 @@ type Batch struct {
 	Records []Record
 	// Next is the position to fetch next, per partition that advanced.
 	Next map[int32]int64
+	// HighWatermarks is the high watermark per partition as of this fetch;
+	// nil when the transport does not report it. Kafka fetch responses carry
+	// it for every partition they answer, so reporting it costs no request;
+	// the core derives lag and freshness from it (SPEC T3).
+	HighWatermarks map[int32]int64
 }
 
 // Record is one Kafka record.
