@@ -3,7 +3,6 @@ package ktables
 import (
 	"context"
 	"fmt"
-	"slices"
 )
 
 // Barrier waits until every write acknowledged before the call is visible in
@@ -170,17 +169,6 @@ func (p *positions) onlyNew(d discovered) discovered {
 			if end, ok := d.end[id]; ok {
 				out.end[id] = end
 			}
-		}
-	}
-	return out
-}
-
-// missing returns the partitions of ps the table does not read yet.
-func (p *positions) missing(ps []int32) []int32 {
-	var out []int32
-	for _, id := range ps {
-		if _, ok := p.at[id]; !ok && !slices.Contains(out, id) {
-			out = append(out, id)
 		}
 	}
 	return out
