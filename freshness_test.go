@@ -291,6 +291,34 @@ func TestBarrierCoversUndiscoveredPartitions(t *testing.T) {
 	}
 }
 
+// SPEC B6: partitions added empty are covered too, and a barrier waiting
+// for them returns once they are discovered, with no record to wake it.
+func TestBarrierCoversEmptyNewPartitions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := memtransport.NewCluster()
+		defer c.Close()
+		ctx := context.Background()
+		createTopic(t, c, "t", 1)
+		tbl, err := ktables.Open(ctx, c.Transport(), "t", ktables.Bytes(),
+			ktables.WithFetchMaxWait(100*time.Millisecond), ktables.WithPartitionRefresh(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tbl.Close()
+		if err := c.CreatePartitions("t", 4); err != nil {
+			t.Fatal(err)
+		}
+		dctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := tbl.Barrier(dctx); err != nil {
+			t.Fatalf("B6 barrier over empty new partitions: %v", err)
+		}
+		if n := tbl.Stats().Partitions; n != 4 {
+			t.Fatalf("B6 the barrier returned with %d partitions read", n)
+		}
+	})
+}
+
 // SPEC B6, B4: listing partitions runs beside the end-offsets request, so
 // an idle barrier still costs one round trip.
 func TestBarrierListsPartitionsConcurrently(t *testing.T) {

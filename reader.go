@@ -226,6 +226,7 @@ func (r *reader[V]) addPartitions(d discovered) {
 		}
 	}
 	t.log.Info("ktables: reading new partitions", slog.Int("count", len(d.start)))
+	t.progress.broadcast() // a Barrier waiting for these (empty) partitions re-checks (SPEC B6)
 }
 
 // watchPartitions looks for partitions added after open and hands them to

@@ -58,7 +58,8 @@ func (f *freshness) init(cfg config) error {
 	return nil
 }
 
-// armStaleness starts the staleness clock; Open calls it first thing.
+// armStaleness starts the staleness clock, measured from when Open began;
+// Open calls it just before the reader starts.
 func (t *Table[V]) armStaleness() {
 	f := &t.fresh
 	if f.maxStale == 0 {

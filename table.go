@@ -172,7 +172,6 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 // start runs the open sequence; on error everything it started is stopped.
 func (t *Table[V]) start(ctx context.Context) error {
 	t.openedAt = time.Now()
-	t.armStaleness() // staleness.go: the clock runs from open (SPEC T4)
 	octx, cancel := context.WithTimeout(ctx, t.cfg.catchUpTimeout)
 	defer cancel()
 
@@ -200,7 +199,8 @@ func (t *Table[V]) start(ctx context.Context) error {
 	rctx, rcancel := context.WithCancel(context.Background())
 	t.cancel = rcancel
 	r := &reader[V]{t: t, fetcher: f, gate: init.end, bo: newBackoff(&t.cfg)}
-	r.checkGate() // empty topics are caught up before the first fetch
+	r.checkGate()    // empty topics are caught up before the first fetch
+	t.armStaleness() // staleness.go: from here on Close stops it (SPEC T4)
 	t.wg.Add(2)
 	go r.run(rctx)
 	go t.watchPartitions(rctx)
