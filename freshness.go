@@ -181,28 +181,21 @@ type freshness struct {
 func (t *Table[V]) observeFetch(b transport.Batch) {
 	now := time.Now()
 	t.stats.lastFetch.Store(now.UnixNano())
-	atHead := len(b.Records) == 0 && len(b.Next) == 0 // an idle long poll: nothing beyond us
-	if b.HighWatermarks != nil || t.fresh.tracking() {
-		atHead = t.fresh.update(t.pos.Load(), b, &t.stats.lag)
-	}
-	if atHead {
+	if t.fresh.update(t.pos.Load(), b, &t.stats.lag) {
 		t.confirmHead(now)
 	}
 }
 
-// tracking reports whether high watermarks were ever reported; then lag,
-// not an idle poll, decides whether the table is at the head.
-func (f *freshness) tracking() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.hwm != nil
-}
-
-// update folds b into the per-partition lag and returns whether no
-// partition is behind its known high watermark.
+// update folds b into the per-partition lag and returns whether the table
+// is at the head: no partition behind its known high watermark. Until a
+// transport reported any watermark, an idle long poll (nothing returned)
+// is what says so.
 func (f *freshness) update(pos *positions, b transport.Batch, total *atomic.Int64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.hwm == nil && b.HighWatermarks == nil {
+		return len(b.Records) == 0 && len(b.Next) == 0
+	}
 	if f.hwm == nil {
 		f.hwm = make(map[int32]int64, len(b.HighWatermarks))
 		f.lag = make(map[int32]int64, len(b.HighWatermarks))

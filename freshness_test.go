@@ -552,3 +552,46 @@ func TestGroupedTokens(t *testing.T) {
 		t.Fatalf("invalid group: %v", err)
 	}
 }
+
+// noWatermarks is a transport that reports no high watermarks, as the
+// Batch contract allows.
+type noWatermarks struct{ *memtransport.Transport }
+
+func (n noWatermarks) NewFetcher(ctx context.Context, topic string, from map[int32]int64, opts transport.FetchOptions) (transport.Fetcher, error) {
+	f, err := n.Transport.NewFetcher(ctx, topic, from, opts)
+	return stripWatermarks{f}, err
+}
+
+type stripWatermarks struct{ transport.Fetcher }
+
+func (s stripWatermarks) Poll(ctx context.Context) (transport.Batch, error) {
+	b, err := s.Fetcher.Poll(ctx)
+	b.HighWatermarks = nil
+	return b, err
+}
+
+// SPEC T3, T4 with a transport that reports no watermarks: lag is unknown
+// (0, HighWatermark -1) and an idle long poll confirms the head.
+func TestFreshnessWithoutWatermarks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := memtransport.NewCluster()
+		defer c.Close()
+		ctx := context.Background()
+		tbl, err := ktables.Open(ctx, noWatermarks{c.Transport()}, "t", ktables.Bytes(),
+			ktables.WithFetchMaxWait(100*time.Millisecond), ktables.WithMaxStaleness(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tbl.Close()
+		appendRec(t, c, "t", 0, []byte("a"), []byte("1"))
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		s := tbl.Stats()
+		if tbl.Stale() || s.HeadConfirmed.IsZero() || s.Lag != 0 {
+			t.Fatalf("T4 idle polls must confirm the head: stale=%v %+v", tbl.Stale(), s)
+		}
+		if l := tbl.Lag(); len(l) != 1 || l[0].HighWatermark != -1 || l[0].Applied != 1 {
+			t.Fatalf("T3 lag without watermarks: %+v", l)
+		}
+	})
+}
