@@ -27,6 +27,7 @@ func (t *Table[V]) watchPartitions(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-t.discover: // freshness: a Barrier or WaitFor needs a partition now (SPEC B6, T2)
 		}
 		d, err := t.newPartitions(ctx)
 		if err != nil {

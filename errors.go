@@ -47,6 +47,21 @@ var (
 	// UTF-8), or a grouped writer a group or member that is not valid UTF-8.
 	// Nothing was sent.
 	ErrInvalidKey = errors.New("ktables: invalid key")
+
+	// ErrInvalidToken is matched by ParseToken, Token.UnmarshalText and
+	// NewToken for text or positions that do not make a token (SPEC T1).
+	ErrInvalidToken = errors.New("ktables: invalid token")
+
+	// ErrTokenTopic is matched when a token names another topic than the
+	// table or token it is used with: WaitFor on another topic's table,
+	// merging tokens of two topics (SPEC T2).
+	ErrTokenTopic = errors.New("ktables: token is for another topic")
+
+	// ErrTokenAhead is matched by WaitForChecked when a token names a
+	// position its topic does not have: a partition that does not exist or
+	// an offset at or past the partition's end. Such a token is forged, from
+	// another cluster, or from a topic deleted and re-created since.
+	ErrTokenAhead = errors.New("ktables: token is ahead of the topic")
 )
 
 // OptionError reports a bad argument or option at construction.

@@ -91,6 +91,8 @@ type config struct {
 	onSet, onDelete             []any
 	onMemberSet, onMemberDelete []any
 	onCaughtUp                  func()
+	maxStaleness                time.Duration                         // staleness.go; 0: off
+	onStale                     func(stale bool, confirmed time.Time) // staleness.go
 
 	// table and writer
 	logger           *slog.Logger

@@ -40,6 +40,9 @@ type feed struct {
 type lifecycle interface {
 	caughtUpAfter(d time.Duration, records int64)
 	fail(err error)
+	// observeFetch folds a successful fetch's high watermarks into lag
+	// and head confirmation (freshness.go, SPEC T3).
+	observeFetch(b transport.Batch)
 }
 
 // reader is the table's single writer: it polls the fetcher, applies
@@ -94,6 +97,7 @@ func (r *reader[V]) run(ctx context.Context) {
 		}
 		if err == nil {
 			r.bo.reset()
+			r.table.observeFetch(b) // freshness.go: lag and head confirmation (SPEC T3)
 			continue
 		}
 		if !r.recover(ctx, err) {
@@ -371,6 +375,12 @@ func (r *reader[V]) checkGate() error {
 
 // addPartitions starts reading partitions found after open (SPEC L4).
 func (r *reader[V]) addPartitions(d discovered) {
+	// Discovery on demand (freshness) can report a partition twice before
+	// the first report was applied: re-assigning it would rewind it.
+	d = r.pos.Load().onlyNew(d)
+	if len(d.start) == 0 {
+		return
+	}
 	r.pos.Store(r.pos.Load().with(d.start))
 	r.stats.partitions.Store(int64(len(r.pos.Load().parts)))
 	if r.gate != nil {
@@ -379,4 +389,5 @@ func (r *reader[V]) addPartitions(d discovered) {
 	r.assign(d.start)
 	r.log.Info("ktables: reading new partitions", slog.Int("count", len(d.start)),
 		slog.Any("partitions", slices.Sorted(maps.Keys(d.start))))
+	r.progress.broadcast() // a Barrier waiting for these (empty) partitions re-checks (SPEC B6)
 }

@@ -34,6 +34,19 @@ type Stats struct {
 	CatchUpDuration  time.Duration
 	// Partitions is the number of partitions the table reads.
 	Partitions int
+
+	// Lag is how many records the table is behind the high watermarks its
+	// fetches last reported, over all partitions (SPEC T3); Table.Lag has
+	// it per partition. Zero when the transport does not report high
+	// watermarks.
+	Lag int64
+	// LastFetch is when the reader last completed a fetch, with or without
+	// records; zero before the first.
+	LastFetch time.Time
+	// HeadConfirmed is when the reader last confirmed it was at the head of
+	// every partition: a fetch reported no record beyond what it applied.
+	// Zero before the first time. WithMaxStaleness bounds how old it may get.
+	HeadConfirmed time.Time
 }
 
 // counters are updated by the reader goroutine and read by anyone.
@@ -43,6 +56,8 @@ type counters struct {
 	atCatchUp                                                              atomic.Int64
 	catchUpNanos                                                           atomic.Int64
 	partitions                                                             atomic.Int64
+	lag                                                                    atomic.Int64 // freshness.go
+	lastFetch, headAt                                                      atomic.Int64 // unix nanos; 0: never
 }
 
 func (c *counters) snapshot() Stats {
@@ -57,5 +72,16 @@ func (c *counters) snapshot() Stats {
 		RecordsAtCatchUp:  c.atCatchUp.Load(),
 		CatchUpDuration:   time.Duration(c.catchUpNanos.Load()),
 		Partitions:        int(c.partitions.Load()),
+		Lag:               c.lag.Load(),
+		LastFetch:         unixNanos(c.lastFetch.Load()),
+		HeadConfirmed:     unixNanos(c.headAt.Load()),
 	}
+}
+
+// unixNanos turns a stored time back into a time.Time; 0 is the zero time.
+func unixNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }

@@ -46,6 +46,8 @@ type Table[V any] struct {
 	closed   chan struct{} // closed by Close
 
 	newParts chan discovered // partitions found after open, to the reader
+	discover chan struct{}   // freshness.go: Barrier/WaitFor ask for discovery now (SPEC B6, T2)
+	fresh    freshness       // freshness.go: lag, head confirmation, staleness (SPEC T3, T4)
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // the partition watcher
 	// readerID is the reader goroutine's id; readerDone is closed when it
@@ -145,12 +147,16 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		failed:   make(chan struct{}),
 		closed:   make(chan struct{}),
 		newParts: make(chan discovered),
+		discover: make(chan struct{}, 1),
 	}
 	var err error
 	if t.onSet, t.onDelete, err = resolveHooks[V](&cfg); err != nil {
 		return nil, err
 	}
 	t.pos.Store(&positions{at: map[int32]*atomic.Int64{}})
+	if err := t.fresh.init(cfg); err != nil { // staleness.go
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -201,6 +207,7 @@ func (t *Table[V]) start(ctx context.Context) error {
 		}
 	}()
 	<-started
+	t.armStaleness() // staleness.go: from here on Close stops it (SPEC T4)
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
@@ -395,6 +402,7 @@ func (t *Table[V]) Close() error {
 	t.closeOnce.Do(func() {
 		t.status.move(StatusClosed)
 		close(t.closed)
+		t.fresh.stop() // staleness.go
 		if t.cancel != nil {
 			t.cancel()
 		}

@@ -86,10 +86,25 @@ func (w *Writer[V]) Topic() string { return w.topic }
 // (SPEC W1). An encode error is returned, matching ErrEncode, and nothing is
 // sent (SPEC W3). Set never deletes: a value that encodes to nothing is sent
 // as empty data, not as a tombstone.
+//
+// SetWithToken does the same and also returns where the record landed.
 func (w *Writer[V]) Set(ctx context.Context, key string, value V) error {
+	_, err := w.set(ctx, key, value)
+	return err
+}
+
+// Delete writes a tombstone for key and returns once it was acknowledged.
+//
+// DeleteWithToken does the same and also returns where the tombstone landed.
+func (w *Writer[V]) Delete(ctx context.Context, key string) error {
+	_, err := w.write(ctx, key, nil)
+	return err
+}
+
+func (w *Writer[V]) set(ctx context.Context, key string, value V) (Position, error) {
 	b, err := w.codec.Encode(value)
 	if err != nil {
-		return fmt.Errorf("%w: key %q: %w", ErrEncode, key, err)
+		return Position{}, fmt.Errorf("%w: key %q: %w", ErrEncode, key, err)
 	}
 	if b == nil {
 		b = []byte{}
@@ -97,40 +112,35 @@ func (w *Writer[V]) Set(ctx context.Context, key string, value V) error {
 	return w.write(ctx, key, b)
 }
 
-// Delete writes a tombstone for key and returns once it was acknowledged.
-func (w *Writer[V]) Delete(ctx context.Context, key string) error {
-	return w.write(ctx, key, nil)
-}
-
-func (w *Writer[V]) write(ctx context.Context, key string, value []byte) error {
+func (w *Writer[V]) write(ctx context.Context, key string, value []byte) (Position, error) {
 	if w.closed.Load() {
-		return ErrClosed
+		return Position{}, ErrClosed
 	}
 	kb, err := encodeKey(w.cfg.keyFormat, key)
 	if err != nil {
-		return err
+		return Position{}, err
 	}
 	w.maybeRefresh()
 	rec := transport.Record{Key: kb, Value: value}
 	bo := newBackoff(&w.cfg)
 	for attempt := 0; ; attempt++ {
 		rec.Partition = transport.Partition(rec.Key, w.partitions.Load())
-		_, err := w.tr.Produce(ctx, w.topic, rec)
+		off, err := w.tr.Produce(ctx, w.topic, rec)
 		if err == nil {
-			return nil
+			return Position{Partition: rec.Partition, Offset: off}, nil
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return Position{}, ctx.Err()
 		}
 		if !transport.IsRetriable(err) || attempt >= w.cfg.writeRetries {
-			return fmt.Errorf("ktables: write %q to %q: %w", key, w.topic, err)
+			return Position{}, fmt.Errorf("ktables: write %q to %q: %w", key, w.topic, err)
 		}
 		if errors.Is(err, transport.ErrUnknownPartition) {
 			w.refresh(ctx) // the topic may have changed shape under us
 		}
 		w.log.Debug("ktables: transient produce error; retrying", slog.Any("error", err), slog.Int("attempt", attempt+1))
 		if bo.sleep(ctx) != nil {
-			return ctx.Err()
+			return Position{}, ctx.Err()
 		}
 	}
 }

@@ -188,6 +188,10 @@ func (f *fetcher) collect() (b transport.Batch, changed, assigned <-chan struct{
 		if j == len(l.recs) {
 			pos = l.end // past trailing holes and control markers (SPEC R4)
 		}
+		if b.HighWatermarks == nil {
+			b.HighWatermarks = make(map[int32]int64, n)
+		}
+		b.HighWatermarks[p] = l.end
 		if pos != f.pos[p] {
 			f.pos[p] = pos
 			if b.Next == nil {

@@ -128,7 +128,9 @@ type Batch struct {
 	// HighWatermarks are the end offsets the fetch answers reported, per
 	// partition answered: the same quantity as EndOffsets (the last stable
 	// offset when reading committed records only), as fresh as the fetch.
-	// Optional: nil when the transport does not know.
+	// Kafka fetch responses carry them, so reporting them costs no request;
+	// the core derives lag and freshness from them (SPEC T3). Optional: nil
+	// when the transport does not know.
 	HighWatermarks map[int32]int64
 }
 
