@@ -97,6 +97,8 @@ func (r *reader[V]) reopen(ctx context.Context) bool {
 
 func (r *reader[V]) apply(b transport.Batch) {
 	t := r.t
+	t.watchBegin()     // ktables: watch hook (watch_log.go)
+	defer t.watchEnd() // after positions are published
 	var applied, tombstones, keyless, keyErrors, foreign, valueErrors int64
 	for i := range b.Records {
 		rec := &b.Records[i]
@@ -118,6 +120,7 @@ func (r *reader[V]) apply(b transport.Batch) {
 		if rec.Value == nil {
 			tombstones++
 			old, ok := t.store.remove(key)
+			t.watchDelete(key, old, ok, rec) // ktables: watch hook (watch_log.go)
 			if ok && t.onDelete != nil {
 				t.onDelete(key, old)
 			}
@@ -129,6 +132,9 @@ func (r *reader[V]) apply(b transport.Batch) {
 			t.log.Debug("ktables: skipping record whose value does not decode",
 				slog.String("key", key), slog.Int("partition", int(rec.Partition)),
 				slog.Int64("offset", rec.Offset), slog.Any("error", err))
+			continue
+		}
+		if !t.watchSet(key, v, rec) { // ktables: watch hook (watch_log.go); false: expired (WithTTL)
 			continue
 		}
 		applied++

@@ -31,6 +31,8 @@ type Table[V any] struct {
 	onSet    func(string, V)
 	onDelete func(string, V)
 
+	changes changeLog[V] // watchers and TTL expiry (watch_log.go)
+
 	pos      atomic.Pointer[positions]
 	progress notifier
 	stats    counters
