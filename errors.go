@@ -8,8 +8,8 @@ import (
 // Sentinel errors. Check with errors.Is; several come wrapped with detail.
 var (
 	// ErrClosed is returned by calls on a closed Table, GroupedTable or
-	// Writer, and by a Barrier or WaitCaughtUp whose table was closed while
-	// it waited.
+	// Writer, by a Barrier, WaitCaughtUp or Watch whose table was closed
+	// while it waited, and by a Lease after Revoke or Close.
 	ErrClosed = errors.New("ktables: closed")
 
 	// ErrInvalidOption is matched by every construction error caused by bad
@@ -20,7 +20,7 @@ var (
 	// (SPEC E3). It also matches ErrInvalidOption.
 	ErrInvalidTopicName = errors.New("ktables: invalid topic name")
 
-	// ErrTableFailed is matched by Barrier and WaitCaughtUp when the table's
+	// ErrTableFailed is matched by Barrier, WaitCaughtUp and Watch when the table's
 	// reader stopped on a fatal error; the cause is wrapped beside it and
 	// returned by Table.Err.
 	ErrTableFailed = errors.New("ktables: table failed")

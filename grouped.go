@@ -2,6 +2,7 @@ package ktables
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/ktables/ktables/transport"
@@ -134,8 +135,9 @@ func (g *GroupedTable[V]) Close() error { return g.t.Close() }
 // same acknowledgement and partitioning as Writer: the partition is the
 // murmur2 partition of the composite key.
 type GroupedWriter[V any] struct {
-	w  *Writer[V]
-	kc KeyCodec
+	w      *Writer[V]
+	kc     KeyCodec
+	leases leaseSet[V] // Announce (lease.go)
 }
 
 // OpenGroupedWriter returns a GroupedWriter for topic. It takes the same
@@ -176,5 +178,9 @@ func (g *GroupedWriter[V]) Delete(ctx context.Context, group, member string) err
 // Topic returns the writer's topic.
 func (g *GroupedWriter[V]) Topic() string { return g.w.Topic() }
 
-// Close stops the writer; see Writer.Close.
-func (g *GroupedWriter[V]) Close() error { return g.w.Close() }
+// Close revokes the writer's outstanding leases (writing their
+// tombstones), then stops the writer; see Writer.Close.
+func (g *GroupedWriter[V]) Close() error {
+	revoked := g.leases.closeAll()
+	return errors.Join(revoked, g.w.Close())
+}

@@ -117,6 +117,10 @@ type config struct {
 	topicConfigs      map[string]string
 	onMismatch        MismatchMode
 	onMismatchSet     bool
+
+	// watch and leases (watch.go, expiry.go)
+	ttl         time.Duration // zero: keys never expire
+	watchBuffer int           // zero: DefaultWatchBuffer
 }
 
 func defaultConfig() config {
@@ -396,3 +400,66 @@ func WithKeyCodec(kc KeyCodec) Option {
 		return nil
 	})
 }
+
+// WithTTL makes a table hide every key (every member, for a grouped table)
+// whose last record is older than d by record timestamp, as leases written
+// with GroupedWriter.Announce expect (SPEC V5). A timer hides a key at its
+// deadline and watchers get an EventExpired; a fresh record shows it again.
+// Records already older than d when they are read (say, during the replay
+// at open) are hidden at once.
+//
+// The age is measured on this process's clock against the record
+// timestamp, so clocks must agree to well within d: a topic created with
+// WithLogAppendTime makes the broker's clock the only other one. A
+// timestamp ahead of this clock counts as now, so a fast writer clock
+// cannot extend a lease. d must be at least MinTTL, and longer than the
+// writers' lease TTL.
+func WithTTL(d time.Duration) Option {
+	return newOption("WithTTL", scopeTable, func(c *config) error {
+		c.ttl = d
+		return validTTL(d)
+	})
+}
+
+func validTTL(d time.Duration) error {
+	if d < MinTTL {
+		return fmt.Errorf("must be at least %s, got %s", MinTTL, d)
+	}
+	return nil
+}
+
+// WithWatchBuffer sets how many changes the table keeps for its watchers
+// (default DefaultWatchBuffer): a watcher further behind than that gets an
+// EventReset and a fresh snapshot. The buffer is shared by every watcher
+// and only allocated while one is watching; n is rounded up to a power of
+// two and must be between 16 and 1<<20.
+func WithWatchBuffer(n int) Option {
+	return newOption("WithWatchBuffer", scopeTable, func(c *config) error {
+		if n < 16 || n > 1<<20 {
+			return fmt.Errorf("must be between 16 and %d, got %d", 1<<20, n)
+		}
+		size := 16
+		for size < n {
+			size <<= 1
+		}
+		c.watchBuffer = size
+		return nil
+	})
+}
+
+// WithLogAppendTime creates the topic with message.timestamp.type=LogAppendTime,
+// so that the broker stamps every record with its own clock when it appends
+// it. Tables opened WithTTL then compare their clock with the broker's
+// only, however skewed the writers' clocks are. It applies when the topic
+// is created; an existing topic keeps its setting.
+func WithLogAppendTime() Option {
+	return newOption("WithLogAppendTime", scopeAll, func(c *config) error {
+		if c.topicConfigs == nil {
+			c.topicConfigs = map[string]string{}
+		}
+		c.topicConfigs[timestampTypeConfig] = "LogAppendTime"
+		return nil
+	})
+}
+
+const timestampTypeConfig = "message.timestamp.type"

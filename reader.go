@@ -45,6 +45,17 @@ type lifecycle interface {
 	observeFetch(b transport.Batch)
 }
 
+// watchHooks is how the reader feeds watchers and TTL expiry
+// (watch_log.go): one call per batch and per change, O(changes).
+type watchHooks[V any] interface {
+	watchBegin()
+	watchEnd()
+	// watchSet reports false when the record is already older than the
+	// table's TTL: it is hidden, not applied (SPEC V5).
+	watchSet(key string, v V, rec *transport.Record) bool
+	watchDelete(key string, old V, removed bool, rec *transport.Record)
+}
+
 // reader is the table's single writer: it polls the fetcher, applies
 // records to the sink, then publishes positions. It owns its state
 // (fetcher, positions, gate, counters); everything here runs on the reader
@@ -62,6 +73,7 @@ type reader[V any] struct {
 
 	onSet, onDelete func(string, V)
 	onCaughtUp      func()
+	watch           watchHooks[V] // the table's change log for watchers and TTL expiry
 
 	*feed
 	fetcher transport.Fetcher
@@ -233,6 +245,8 @@ func (r *reader[V]) assign(to map[int32]int64) {
 // returns a *PanicError when a hook panicked: the table fails, its
 // contents frozen before that record (SPEC H1).
 func (r *reader[V]) apply(b transport.Batch) error {
+	r.watch.watchBegin()     // watch hook (watch_log.go)
+	defer r.watch.watchEnd() // after positions are published
 	var applied, tombstones, keyless, keyErrors, foreign, valueErrors int64
 	for i := range b.Records {
 		rec := &b.Records[i]
@@ -258,6 +272,7 @@ func (r *reader[V]) apply(b transport.Batch) error {
 		if rec.Value == nil {
 			tombstones++
 			old, ok := r.sink.remove(key)
+			r.watch.watchDelete(key, old, ok, rec) // watch hook (watch_log.go)
 			if ok && r.onDelete != nil {
 				if err := hook("OnDelete", func() { r.onDelete(key, old) }); err != nil {
 					return err
@@ -271,6 +286,9 @@ func (r *reader[V]) apply(b transport.Batch) error {
 			r.log.Debug("ktables: skipping record whose value does not decode",
 				slog.String("key", key), slog.Int("partition", int(rec.Partition)),
 				slog.Int64("offset", rec.Offset), slog.Any("error", err))
+			continue
+		}
+		if !r.watch.watchSet(key, v, rec) { // watch hook (watch_log.go); false: expired (WithTTL)
 			continue
 		}
 		applied++

@@ -36,6 +36,7 @@ type Table[V any] struct {
 	// counters), read here by Barrier and Stats.
 	feed
 	status   statusCell
+	changes  changeLog[V] // watchers and TTL expiry (watch_log.go)
 	openedAt time.Time
 
 	errMu sync.Mutex
@@ -89,6 +90,15 @@ func (p *positions) with(start map[int32]int64) *positions {
 
 // reached reports whether every partition in targets has been applied up
 // to its target.
+// current returns a copy of the applied positions.
+func (p *positions) current() map[int32]int64 {
+	out := make(map[int32]int64, len(p.at))
+	for id, a := range p.at {
+		out[id] = a.Load()
+	}
+	return out
+}
+
 func (p *positions) reached(targets map[int32]int64) bool {
 	for id, end := range targets {
 		a, ok := p.at[id]
@@ -299,6 +309,7 @@ func (t *Table[V]) newReader(f transport.Fetcher, gate map[int32]int64) *reader[
 		opts:       t.fetchOptions(),
 		codec:      t.codec,
 		keys:       t.keys,
+		watch:      t,
 		sink:       t.store,
 		log:        t.log,
 		table:      t,
