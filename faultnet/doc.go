@@ -43,7 +43,8 @@
 //     closes the connection (a server dying mid-response).
 //   - [Refuse] concerns new connections, whatever the direction: the proxy
 //     stops listening, so dialling its address fails with "connection
-//     refused"; live connections keep going. The proxy listens on the same
+//     refused"; live connections keep going (those still in the listen
+//     backlog, not yet accepted, are reset). The proxy listens on the same
 //     port again when no direction is set to Refuse.
 //
 // Faults are meant for tests on one machine; nothing here is tuned for

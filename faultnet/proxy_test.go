@@ -180,6 +180,11 @@ func TestPartitionNewConnectionsHang(t *testing.T) {
 func TestRefuse(t *testing.T) {
 	p := newProxy(t)
 	live := dial(t, p.Addr())
+	// A connection still in the listen backlog when Refuse starts is reset
+	// with the listener: make sure this one was accepted.
+	if _, err := roundTrip(live, "up", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	set(t, p, faultnet.ToServer, faultnet.Fault{Mode: faultnet.Refuse})
 	_, err := net.DialTimeout("tcp", p.Addr(), 5*time.Second)
 	if !errors.Is(err, syscall.ECONNREFUSED) {
