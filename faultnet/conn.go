@@ -3,6 +3,7 @@ package faultnet
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,6 +14,9 @@ type conn struct {
 	client, server net.Conn
 	once           sync.Once
 	done           chan struct{}
+	// stranded directions discard every byte from now on: the connection
+	// was open when a Partition started (see Proxy.Set).
+	stranded [2]atomic.Bool
 }
 
 // close closes both sides once, with a reset when asked.
@@ -96,6 +100,9 @@ type writer struct {
 func (w *writer) deliver(ch chunk) bool {
 	data := ch.b
 	for len(data) > 0 {
+		if w.c.stranded[w.i].Load() {
+			return true
+		}
 		f, gen, changed := w.c.p.state(w.i)
 		switch f.Mode {
 		case Pass, Refuse:

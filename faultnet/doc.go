@@ -13,7 +13,7 @@
 //	defer p.Close()
 //	p.Set(faultnet.Both, faultnet.Fault{Mode: faultnet.Partition}) // silent partition
 //	// ... clients of p.Addr() hang ...
-//	p.Heal() // held bytes flow again
+//	p.Heal() // new connections flow; those open during it stay silent
 //
 // # Servers that advertise their own address
 //
@@ -34,9 +34,13 @@
 //     arrive, instead of forwarding them.
 //   - [Blackhole] reads and discards them: the sender's writes succeed, no
 //     answer ever comes, the connection stays open.
-//   - [Partition] holds them, unread beyond a small buffer, until the mode
-//     changes: a silent network partition, after which TCP would deliver
-//     what was sent.
+//   - [Partition] is a silent network partition. Connections open when it
+//     starts are stranded in that direction for good: their bytes are
+//     discarded, now and after the partition ends, and the proxy never
+//     closes them, as when a middlebox loses a connection's state. Only a
+//     client's own timeouts notice. Connections opened during the partition
+//     hang (their bytes are held, unread beyond a small buffer) and flow
+//     once it ends.
 //   - [Latency] delays each chunk by Fault.Delay, keeping order.
 //   - [Drip] forwards Fault.Bytes bytes (default 1) every Fault.Delay.
 //   - [CloseAfter] forwards Fault.Bytes more bytes per connection, then

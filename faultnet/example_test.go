@@ -30,14 +30,13 @@ func Example() {
 		}
 	}()
 
+	_ = network.Set(faultnet.Both, faultnet.Fault{Mode: faultnet.Partition})
 	c, err := net.Dial("tcp", ln.Addr().String()) // the proxy's address
 	if err != nil {
 		panic(err)
 	}
 	defer c.Close()
 	buf := make([]byte, 4)
-
-	_ = network.Set(faultnet.Both, faultnet.Fault{Mode: faultnet.Partition})
 	_, _ = c.Write([]byte("ping"))
 	_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	_, err = c.Read(buf)

@@ -73,11 +73,16 @@ func (p *Proxy) Set(dir Direction, f Fault) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if dir&ToServer != 0 {
-		p.faults[0] = f
-	}
-	if dir&ToClient != 0 {
-		p.faults[1] = f
+	for i, d := range []Direction{ToServer, ToClient} {
+		if dir&d == 0 {
+			continue
+		}
+		p.faults[i] = f
+		if f.Mode == Partition {
+			for c := range p.conns {
+				c.stranded[i].Store(true)
+			}
+		}
 	}
 	p.gen++
 	close(p.changed)

@@ -147,18 +147,26 @@ func TestBlackholeDiscards(t *testing.T) {
 	}
 }
 
-func TestPartitionHoldsThenDelivers(t *testing.T) {
+func TestPartitionStrandsLiveConnections(t *testing.T) {
 	p := newProxy(t)
 	c := dial(t, p.Addr())
-	set(t, p, faultnet.ToClient, faultnet.Fault{Mode: faultnet.Partition})
-	if _, err := roundTrip(c, "held", 200*time.Millisecond); !isTimeout(err) {
+	if _, err := roundTrip(c, "up", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	set(t, p, faultnet.Both, faultnet.Fault{Mode: faultnet.Partition})
+	if _, err := roundTrip(c, "lost", 200*time.Millisecond); !isTimeout(err) {
 		t.Fatalf("under partition: %v, want a read timeout", err)
 	}
 	if err := p.Heal(); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := readN(c, 4, 5*time.Second); err != nil || got != "held" {
-		t.Fatalf("after heal: %q, %v, want the held bytes", got, err)
+	// The connection stays open and silent: neither the lost bytes nor new
+	// ones come through, and nothing closes it.
+	if _, err := roundTrip(c, "more", 200*time.Millisecond); !isTimeout(err) {
+		t.Fatalf("stranded connection after heal: %v, want a read timeout", err)
+	}
+	if got, err := roundTrip(dial(t, p.Addr()), "new", 5*time.Second); err != nil || got != "new" {
+		t.Fatalf("new connection after heal: %q, %v", got, err)
 	}
 }
 

@@ -1,0 +1,341 @@
+package brokertest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ktables/ktables"
+	"github.com/ktables/ktables/faultnet"
+	"github.com/ktables/ktables/transport"
+)
+
+// RunRecovery checks that an adapter recovers, with default settings, from
+// what a long-running service meets (issue 16): its topic deleted and
+// re-created, oversized values, partition leaders moving, a silent network
+// partition, an address that answers but is not Kafka, a refused address,
+// and topics with many partitions. Faults go through a faultnet proxy the
+// brokers advertise ([StartProxied]). Each check is bounded to seconds.
+func RunRecovery(t *testing.T, a Adapter) {
+	t.Run("writer_after_topic_recreated", func(t *testing.T) { recreatedSameCount(t, a) })
+	t.Run("writer_after_topic_recreated_with_fewer_partitions", func(t *testing.T) { recreatedFewer(t, a) })
+	t.Run("oversized_value_is_fatal_record_too_large", func(t *testing.T) { oversized(t, a) })
+	t.Run("writes_survive_leader_moves", func(t *testing.T) { leaderMoves(t, a) })
+	t.Run("recovers_within_5s_after_silent_partition", func(t *testing.T) { silentPartition(t, a) })
+	t.Run("not_kafka_address_backs_off", func(t *testing.T) { notKafka(t, a) })
+	t.Run("refused_connection_reported_as_such", func(t *testing.T) { refused(t, a) })
+}
+
+func keyFor(p, n int32) string {
+	for i := 0; ; i++ {
+		if k := "k" + strconv.Itoa(i); transport.Partition([]byte(k), n) == p {
+			return k
+		}
+	}
+}
+
+func openWriter(t *testing.T, ctx context.Context, tr transport.Transport, topic string, opts ...ktables.Option) *ktables.Writer[[]byte] {
+	t.Helper()
+	w, err := ktables.OpenWriter(ctx, tr, topic, ktables.Bytes(), opts...)
+	if err != nil {
+		t.Fatalf("OpenWriter: %v", err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	return w
+}
+
+// recreate deletes topic and creates it again with n partitions, on the
+// broker directly (not through the transport under test).
+func recreate(t *testing.T, c *kfake.Cluster, topic string, n int32) {
+	t.Helper()
+	if err := c.DeleteTopic(topic); err != nil {
+		t.Fatalf("DeleteTopic: %v", err)
+	}
+	if err := c.CreateTopic(topic, n, nil); err != nil {
+		t.Fatalf("CreateTopic: %v", err)
+	}
+}
+
+// Issue 16 item 5 (SPEC W1): a writer, and a new writer on the same
+// transport, write again after the topic is deleted and re-created with
+// the same partition count (franz-go caches the old topic ID).
+func recreatedSameCount(t *testing.T, a Adapter) {
+	c, seeds := StartCluster(t)
+	tr := openTransport(t, a, seeds)
+	ctx := Ctx(t, 30*time.Second)
+	topic := Topic(t)
+	w := openWriter(t, ctx, tr, topic, ktables.WithPartitions(3))
+	for i := range 3 {
+		if err := w.Set(ctx, keyFor(int32(i), 3), []byte("before")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recreate(t, c, topic, 3)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for i := range 3 {
+		if err := w.Set(wctx, keyFor(int32(i), 3), []byte("after")); err != nil {
+			t.Fatalf("Set after re-create: %v", err)
+		}
+	}
+	w2 := openWriter(t, wctx, tr, topic)
+	if err := w2.Set(wctx, "new-writer", []byte("v")); err != nil {
+		t.Fatalf("new writer on the same transport: %v", err)
+	}
+}
+
+// Issue 16 item 6 (SPEC W0): after a re-create with fewer partitions a key
+// of a vanished partition follows the new count.
+func recreatedFewer(t *testing.T, a Adapter) {
+	c, seeds := StartCluster(t)
+	tr := openTransport(t, a, seeds)
+	ctx := Ctx(t, 30*time.Second)
+	topic := Topic(t)
+	w := openWriter(t, ctx, tr, topic, ktables.WithPartitions(3))
+	key := keyFor(2, 3)
+	if err := w.Set(ctx, key, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	recreate(t, c, topic, 1)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := w.Set(wctx, key, []byte("after")); err != nil {
+		t.Fatalf("Set after re-create with 1 partition: %v", err)
+	}
+	end, err := tr.EndOffsets(wctx, topic, []int32{0})
+	if err != nil || end[0] != 1 {
+		t.Fatalf("partition 0 end offset %v, %v; want the one write there", end, err)
+	}
+}
+
+// Issue 16 item 7 (SPEC X6): a value above the broker's limit is fatal and
+// matches ErrRecordTooLarge on every adapter.
+func oversized(t *testing.T, a Adapter) {
+	_, seeds := StartCluster(t)
+	tr := openTransport(t, a, seeds)
+	ctx := Ctx(t, 30*time.Second)
+	topic := NewTopic(t, tr, 1, map[string]string{"max.message.bytes": "1000000"})
+	_, err := tr.Produce(ctx, topic, transport.Record{Key: []byte("k"), Value: bytes.Repeat([]byte("x"), 2<<20)})
+	if !errors.Is(err, transport.ErrRecordTooLarge) || !transport.IsFatal(err) {
+		t.Fatalf("Produce of 2 MiB: %v, want fatal ErrRecordTooLarge", err)
+	}
+}
+
+// Issue 16 item 8 (SPEC W1): with partition leaders shuffled every 300 ms
+// across three brokers, no acknowledged-or-failed write fails: the adapter
+// follows the leaders.
+func leaderMoves(t *testing.T, a Adapter) {
+	c, seeds := StartCluster(t, kfake.NumBrokers(3))
+	tr := openTransport(t, a, seeds)
+	ctx := Ctx(t, 60*time.Second)
+	topic := Topic(t)
+	w := openWriter(t, ctx, tr, topic, ktables.WithPartitions(6))
+	stop := make(chan struct{})
+	var shuffler sync.WaitGroup
+	shuffler.Go(func() {
+		tick := time.NewTicker(300 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				c.ShufflePartitionLeaders()
+			}
+		}
+	})
+	const writers, each = 20, 100
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if err := w.Set(ctx, "w"+strconv.Itoa(g)+"-"+strconv.Itoa(i), []byte("v")); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	shuffler.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Fatalf("%d of %d writes failed under leader moves; first: %v", n, writers*each, firstErr.Load())
+	}
+}
+
+// Issue 16 item 9: after a 2 s silent network partition, writes, barriers
+// and new data resume within 5 s of healing, with default settings, and
+// no call outlives its caller's context meanwhile.
+func silentPartition(t *testing.T, a Adapter) {
+	_, n, seeds := StartProxied(t)
+	ctx := Ctx(t, 60*time.Second)
+	wtr := openTransport(t, a, seeds)
+	rtr := openTransport(t, a, seeds)
+	topic := NewTopic(t, wtr, 3, nil)
+	w := openWriter(t, ctx, wtr, topic)
+	tbl, err := ktables.Open(ctx, rtr, topic, ktables.Bytes())
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = tbl.Close() })
+	if err := w.Set(ctx, "before", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.Barrier(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := n.Set(faultnet.Both, faultnet.Fault{Mode: faultnet.Partition}); err != nil {
+		t.Fatal(err)
+	}
+	partitioned := time.Now()
+	// During the partition, calls end with their context.
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	start := time.Now()
+	err = w.Set(short, "during", []byte("v"))
+	cancel()
+	if el := time.Since(start); err == nil || el > 1500*time.Millisecond {
+		t.Fatalf("Set during the partition: %v after %v, want the context's error within ~500ms", err, el)
+	}
+	short, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
+	start = time.Now()
+	err = tbl.Barrier(short)
+	cancel()
+	if el := time.Since(start); err == nil || el > 1500*time.Millisecond {
+		t.Fatalf("Barrier during the partition: %v after %v, want the context's error within ~500ms", err, el)
+	}
+	// The scenario: the partition lasts 2 s (a duration of the fault, not
+	// a wait for something to happen).
+	select {
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	case <-time.After(2*time.Second - time.Since(partitioned)):
+	}
+	if err := n.Heal(); err != nil {
+		t.Fatal(err)
+	}
+	healed := time.Now()
+	within := func(what string) context.Context {
+		t.Helper()
+		left := 5*time.Second - time.Since(healed)
+		if left <= 0 {
+			t.Fatalf("%s: nothing left of the 5 s after healing", what)
+		}
+		c, cancel := context.WithTimeout(ctx, left)
+		t.Cleanup(cancel)
+		return c
+	}
+	if err := w.Set(within("Set"), "after", []byte("v")); err != nil {
+		t.Fatalf("Set %v after healing: %v", time.Since(healed), err)
+	}
+	if err := tbl.Barrier(within("Barrier")); err != nil {
+		t.Fatalf("Barrier %v after healing: %v", time.Since(healed), err)
+	}
+	if _, ok := tbl.Get("after"); !ok {
+		t.Fatalf("the write after healing is not in the table after the barrier")
+	}
+	t.Logf("write and barrier done %v after healing", time.Since(healed))
+}
+
+// notKafkaServer accepts connections and answers every byte with an HTTP
+// error, as a web server on a mistyped port would; it counts connections.
+func notKafkaServer(t *testing.T) (string, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int64
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			wg.Go(func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+			})
+		}
+	})
+	return ln.Addr().String(), &conns
+}
+
+// Issue 16 item 11: an address that answers but is not Kafka is retried
+// with backoff (not hundreds of connections a second, a core at 100%), and
+// calls end by their deadline with an error naming the cause.
+func notKafka(t *testing.T, a Adapter) {
+	addr, conns := notKafkaServer(t)
+	tr, err := a.Open([]string{addr})
+	if err != nil {
+		return // refusing at construction is an answer too
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	const d = 2 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	start := time.Now()
+	_, err = tr.Partitions(ctx, "t")
+	el := time.Since(start)
+	if err == nil {
+		t.Fatal("Partitions against a non-Kafka address succeeded")
+	}
+	if el > d+time.Second {
+		t.Errorf("Partitions took %v against a %v deadline", el, d)
+	}
+	// A backoff of 50 ms doubling gives a handful of attempts in 2 s; a
+	// hot loop gives hundreds.
+	if n := conns.Load(); n > 40 {
+		t.Errorf("%d connections in %v: no backoff between attempts", n, el)
+	}
+	if errors.Is(err, context.DeadlineExceeded) && err.Error() == context.DeadlineExceeded.Error() {
+		t.Errorf("error %q does not say what went wrong", err)
+	}
+	t.Logf("%d connections in %v; error: %v", conns.Load(), el, err)
+}
+
+// Issue 16 item 11: a refused connection is reported as such.
+func refused(t *testing.T, a Adapter) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now: connections are refused
+	tr, err := a.Open([]string{addr})
+	if err != nil {
+		return
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = tr.Partitions(ctx, "t")
+	if err == nil {
+		t.Fatal("Partitions against a closed port succeeded")
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) && !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("error %q does not report the refused connection", err)
+	}
+	t.Logf("error: %v", err)
+}
