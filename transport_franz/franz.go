@@ -49,6 +49,8 @@ type Transport struct {
 	prodFlush bool  // prod buffers until Flush (kgo.ManualFlushing)
 	prodErr   error // why this transport cannot produce, if it cannot
 
+	purges purger // of topics re-created under the producer
+
 	mu       sync.Mutex
 	closed   bool
 	fetchers map[*fetcher]struct{}
@@ -84,7 +86,7 @@ func New(seeds []string, opts ...kgo.Opt) (*Transport, error) {
 	// each ack, so lingering only adds latency. Concurrent writes still
 	// batch while a request is in flight. The caller's options come after
 	// and win.
-	base := append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ProducerLinger(0)}, opts...)
+	base := append(append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ProducerLinger(0)}, recoveryDefaults()...), opts...)
 	sasl := newSASLWatch()
 	mainOpts := append(without(base, isGroupOpt), kgo.ConsumeTopics(), kgo.ConsumePartitions(nil),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.WithHooks(sasl))
@@ -296,6 +298,10 @@ func listOffsets(ctx context.Context, w *saslWatch, cl *kgo.Client, op, topic st
 	}
 	req := kmsg.NewPtrListOffsetsRequest()
 	req.ReplicaID = -1
+	// kgo deadlines the read at TimeoutMillis plus its overhead; kmsg's
+	// default of 30 s kept barriers stuck on a silent connection for
+	// over 30 s (issue 16 item 9).
+	req.TimeoutMillis = int32(listOffsetsTimeout / time.Millisecond)
 	if committed {
 		req.IsolationLevel = 1
 	}
@@ -372,6 +378,7 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 	}
 	wctx, stop := t.sasl.watch(ctx)
 	defer stop()
+	purgeGen := t.purges.generation(topic)
 	done := make(chan error, 1)
 	cl.Produce(wctx, kr, func(_ *kgo.Record, err error) { done <- err })
 	if flush {
@@ -382,8 +389,12 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 	select {
 	case err := <-done:
 		if err != nil {
-			if isPartitionChoiceErr(err) {
+			switch {
+			case isPartitionChoiceErr(err):
 				cl.ForceMetadataRefresh()
+			case isRecreated(err) && ctx.Err() == nil:
+				t.purges.purge(cl, topic, purgeGen)
+				return 0, recreatedErr(op, topic, err)
 			}
 			return 0, finish(ctx, wctx, op, topic, err)
 		}

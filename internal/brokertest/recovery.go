@@ -140,39 +140,48 @@ func leaderMoves(t *testing.T, a Adapter) {
 	ctx := Ctx(t, 60*time.Second)
 	topic := Topic(t)
 	w := openWriter(t, ctx, tr, topic, ktables.WithPartitions(6))
-	stop := make(chan struct{})
-	var shuffler sync.WaitGroup
-	shuffler.Go(func() {
+	// Writers keep going until the leaders moved often enough and at least
+	// minWrites were made, so a fast adapter cannot finish between two
+	// moves.
+	const writers, minWrites, minMoves = 20, 2000, 8
+	var moves, writes, failed atomic.Int64
+	var firstErr atomic.Value
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		tick := time.NewTicker(300 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-done:
 				return
 			case <-tick.C:
 				c.ShufflePartitionLeaders()
+				moves.Add(1)
 			}
 		}
 	})
-	const writers, each = 20, 100
-	var failed atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
+	var writerWG sync.WaitGroup
 	for g := range writers {
-		wg.Go(func() {
-			for i := range each {
-				if err := w.Set(ctx, "w"+strconv.Itoa(g)+"-"+strconv.Itoa(i), []byte("v")); err != nil {
+		writerWG.Go(func() {
+			for i := 0; moves.Load() < minMoves || writes.Load() < minWrites; i++ {
+				writes.Add(1)
+				if err := w.Set(ctx, "w"+strconv.Itoa(g)+"-"+strconv.Itoa(i%50), []byte("v")); err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err)
+				}
+				if ctx.Err() != nil {
+					return
 				}
 			}
 		})
 	}
+	writerWG.Wait()
+	close(done)
 	wg.Wait()
-	close(stop)
-	shuffler.Wait()
+	t.Logf("%d writes, %d failed, %d leader moves", writes.Load(), failed.Load(), moves.Load())
 	if n := failed.Load(); n > 0 {
-		t.Fatalf("%d of %d writes failed under leader moves; first: %v", n, writers*each, firstErr.Load())
+		t.Fatalf("%d of %d writes failed under leader moves; first: %v", n, writes.Load(), firstErr.Load())
 	}
 }
 
