@@ -3,9 +3,12 @@ package saramatransport
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -30,9 +33,14 @@ type netDialer interface {
 //     KeepAlive and LocalAddr. TLS is layered on top by sarama as usual.
 //   - It lets a saslWatch see SASL exchanges (see saslWatch).
 type dialer struct {
-	base  netDialer   // the caller's proxy dialer, or nil
-	net   *net.Dialer // used when base is nil
-	sasl  *saslWatch  // nil: not watched
+	base netDialer   // the caller's proxy dialer, or nil
+	net  *net.Dialer // used when base is nil
+	sasl *saslWatch  // nil: not watched
+	// frames enables the frame check (plaintext connections only).
+	frames bool
+	// last is the last connection failure (dial or read), cleared by
+	// a response: it names the cause when a call runs out of time.
+	last  atomic.Pointer[error]
 	ctx   context.Context
 	stop  context.CancelFunc
 	mu    sync.Mutex
@@ -57,8 +65,20 @@ func newDialer(cfg *sarama.Config, w *saslWatch) *dialer {
 		// SASL exchanges can only be recognized in plaintext.
 		d.sasl = w
 	}
+	d.frames = !cfg.Net.TLS.Enable
 	d.ctx, d.stop = context.WithCancel(context.Background())
 	return d
+}
+
+// noteErr records err as the last connection failure.
+func (d *dialer) noteErr(err error) { d.last.Store(&err) }
+
+// lastErr returns the last connection failure since the last response.
+func (d *dialer) lastErr() error {
+	if p := d.last.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // install makes cfg dial through d.
@@ -79,9 +99,11 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 		c, err = d.net.DialContext(d.ctx, network, addr)
 	}
 	if err != nil {
+		d.noteErr(err)
 		return nil, err
 	}
 	wc := &watchedConn{Conn: c, d: d}
+	wc.heard.Store(time.Now().UnixNano())
 	d.mu.Lock()
 	if d.done {
 		d.mu.Unlock()
@@ -106,6 +128,28 @@ func (d *dialer) Close() {
 	}
 }
 
+// presumeDead closes the connections to c's broker that have been silent
+// at least as long as c, whose read just passed its deadline (issue 16
+// item 9). A silent network path (a partition, a middlebox that dropped
+// the connections) strands every connection to the broker, and sarama
+// notices each only when a request on it times out, one Net.ReadTimeout
+// after another. Closed now, their next request fails at once and is
+// retried on a new connection.
+func (d *dialer) presumeDead(c *watchedConn) {
+	addr, since := c.RemoteAddr().String(), c.heard.Load()
+	d.mu.Lock()
+	var dead []*watchedConn
+	for o := range d.conns {
+		if o != c && o.heard.Load() <= since && o.RemoteAddr().String() == addr {
+			dead = append(dead, o)
+		}
+	}
+	d.mu.Unlock()
+	for _, o := range dead {
+		_ = o.Conn.Close()
+	}
+}
+
 func (d *dialer) forget(c *watchedConn) {
 	d.mu.Lock()
 	delete(d.conns, c)
@@ -126,6 +170,8 @@ type watchedConn struct {
 	lastKey atomic.Int32 // API key of the last request written (plaintext SASL only)
 	authed  atomic.Bool  // a non-SASL request was answered
 	once    sync.Once
+	frames  frameCheck   // Read's alone (sarama reads from one goroutine)
+	heard   atomic.Int64 // unix nanos of the last byte read (or of the dial)
 }
 
 func (c *watchedConn) Write(p []byte) (int, error) {
@@ -138,6 +184,23 @@ func (c *watchedConn) Write(p []byte) (int, error) {
 
 func (c *watchedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.heard.Store(time.Now().UnixNano())
+	}
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.d.presumeDead(c)
+	}
+	if c.d.frames && n > 0 {
+		if ferr := c.frames.scan(p[:n]); ferr != nil {
+			c.d.noteErr(ferr)
+			_ = c.Conn.Close()
+			return 0, ferr
+		}
+		c.d.last.Store(nil)
+	}
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		c.d.noteErr(err)
+	}
 	if w := c.d.sasl; w != nil && !c.authed.Load() {
 		switch key := c.lastKey.Load(); {
 		case err != nil && (key == apiKeySASLHandshake || key == apiKeySASLAuthenticate):

@@ -49,6 +49,7 @@ func NewConfig() *sarama.Config {
 	cfg.Version = DefaultVersion
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	applyRecoveryDefaults(cfg)
 	return cfg
 }
 
@@ -332,10 +333,16 @@ func (t *Transport) finish(ctx context.Context, op, topic string, err error) err
 		return nil
 	}
 	if cerr := ctx.Err(); cerr != nil {
-		return cerr
+		return transport.WithLastError(cerr, t.lastConnErr())
 	}
 	if _, ok := errors.AsType[*transport.Error](err); ok {
 		return err
+	}
+	if errors.Is(err, sarama.ErrOutOfBrokers) {
+		if last := t.lastConnErr(); last != nil {
+			// sarama's "run out of available brokers" hides why.
+			err = fmt.Errorf("%w: %w", err, last)
+		}
 	}
 	if t.sasl.rejected() {
 		if _, isKErr := errors.AsType[sarama.KError](err); !isKErr {
