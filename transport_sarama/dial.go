@@ -5,12 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/ktables/ktables/transport"
 )
 
 // netDialer is what sarama's Config.Net.Proxy.Dialer holds
@@ -40,12 +40,15 @@ type dialer struct {
 	frames bool
 	// last is the last connection failure (dial or read), cleared by
 	// a response: it names the cause when a call runs out of time.
-	last  atomic.Pointer[error]
-	ctx   context.Context
-	stop  context.CancelFunc
-	mu    sync.Mutex
-	conns map[*watchedConn]struct{}
-	done  bool
+	last atomic.Pointer[error]
+	// silence closes a broker's silent connections together (issue 16
+	// item 9): see transport.SilenceWatch.
+	silence transport.SilenceWatch
+	ctx     context.Context
+	stop    context.CancelFunc
+	mu      sync.Mutex
+	conns   map[*watchedConn]struct{}
+	done    bool
 }
 
 func newDialer(cfg *sarama.Config, w *saslWatch) *dialer {
@@ -102,8 +105,7 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 		d.noteErr(err)
 		return nil, err
 	}
-	wc := &watchedConn{Conn: c, d: d}
-	wc.heard.Store(time.Now().UnixNano())
+	wc := &watchedConn{Conn: d.silence.Wrap(c), d: d}
 	d.mu.Lock()
 	if d.done {
 		d.mu.Unlock()
@@ -128,28 +130,6 @@ func (d *dialer) Close() {
 	}
 }
 
-// presumeDead closes the connections to c's broker that have been silent
-// at least as long as c, whose read just passed its deadline (issue 16
-// item 9). A silent network path (a partition, a middlebox that dropped
-// the connections) strands every connection to the broker, and sarama
-// notices each only when a request on it times out, one Net.ReadTimeout
-// after another. Closed now, their next request fails at once and is
-// retried on a new connection.
-func (d *dialer) presumeDead(c *watchedConn) {
-	addr, since := c.RemoteAddr().String(), c.heard.Load()
-	d.mu.Lock()
-	var dead []*watchedConn
-	for o := range d.conns {
-		if o != c && o.heard.Load() <= since && o.RemoteAddr().String() == addr {
-			dead = append(dead, o)
-		}
-	}
-	d.mu.Unlock()
-	for _, o := range dead {
-		_ = o.Conn.Close()
-	}
-}
-
 func (d *dialer) forget(c *watchedConn) {
 	d.mu.Lock()
 	delete(d.conns, c)
@@ -170,8 +150,7 @@ type watchedConn struct {
 	lastKey atomic.Int32 // API key of the last request written (plaintext SASL only)
 	authed  atomic.Bool  // a non-SASL request was answered
 	once    sync.Once
-	frames  frameCheck   // Read's alone (sarama reads from one goroutine)
-	heard   atomic.Int64 // unix nanos of the last byte read (or of the dial)
+	frames  frameCheck // Read's alone (sarama reads from one goroutine)
 }
 
 func (c *watchedConn) Write(p []byte) (int, error) {
@@ -184,12 +163,6 @@ func (c *watchedConn) Write(p []byte) (int, error) {
 
 func (c *watchedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.heard.Store(time.Now().UnixNano())
-	}
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		c.d.presumeDead(c)
-	}
 	if c.d.frames && n > 0 {
 		if ferr := c.frames.scan(p[:n]); ferr != nil {
 			c.d.noteErr(ferr)
