@@ -37,6 +37,7 @@ type Transport struct {
 	owned *kafka.Transport   // cl's transport when the adapter created it
 	tpl   *kafka.Transport   // settings for fresh metadata; nil: use cl's cache
 	sasl  *saslWatch         // on the transports the adapter creates
+	watch *connWatch         // on the connections of New's transport; nil for NewFromClient
 	cfg   config
 
 	ctx    context.Context // ends at Close: stops produce batches in flight
@@ -76,10 +77,12 @@ func New(seeds []string, opts ...Option) (*Transport, error) {
 	if sw != nil {
 		tpl.SASL = sw
 	}
+	watch := &connWatch{frames: tpl.TLS == nil}
+	tpl.Dial = watch.wrapDial(tpl.Dial)
 	own := cloneTransport(tpl)
 	cl := &kafka.Client{Addr: kafka.TCP(seeds...), Transport: own}
 	t := newTransport(cl, own, tpl, cfg)
-	t.sasl = sw
+	t.sasl, t.watch = sw, watch
 	return t, nil
 }
 
@@ -214,7 +217,7 @@ func (t *Transport) isClosed() bool {
 // with ctx's own error, and the connection finishes its request and stays
 // usable.
 func (t *Transport) reqCtx(ctx context.Context, extra time.Duration) (context.Context, context.CancelFunc) {
-	rctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), t.cfg.reqTimeout+extra, errRequestTimeout)
+	rctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), t.requestTimeout(extra, deadlineOf(ctx)), errRequestTimeout)
 	stop := context.AfterFunc(ctx, cancel)
 	return rctx, func() { stop(); cancel() }
 }
@@ -319,6 +322,11 @@ func (t *Transport) warm(ctx context.Context, topic string, want int) {
 	if mt, err := t.cachedTopic(ctx, topic); err == nil && len(mt.Partitions) >= want {
 		return
 	}
+	t.refreshCache(ctx, topic)
+}
+
+// refreshCache makes the client's metadata cache refresh now (see warm).
+func (t *Transport) refreshCache(ctx context.Context, topic string) {
 	ctx, cancel := t.reqCtx(ctx, 0)
 	defer cancel()
 	_, _ = t.rt.RoundTrip(ctx, t.cl.Addr, &metaAPI.Request{TopicNames: []string{topic, refreshName}, AllowAutoTopicCreation: true})
@@ -405,6 +413,10 @@ func (t *Transport) listOffsetsOnce(ctx context.Context, topic string, partition
 	}
 	for _, po := range resp.Topics[topic] {
 		if po.Error != nil {
+			if isLeaderMove(po.Error) {
+				// The core retries; by then the cache knows the leader.
+				t.refreshCache(ctx, topic)
+			}
 			return nil, po.Error
 		}
 		if ts == kafka.FirstOffset {

@@ -112,7 +112,7 @@ func (t *Transport) wrap(ctx context.Context, op, topic string, err error) error
 		return nil
 	}
 	if ctx != nil && ctx.Err() != nil {
-		return ctx.Err()
+		return transport.WithLastError(ctx.Err(), t.watch.lastErr())
 	}
 	if _, ok := errors.AsType[*transport.Error](err); !ok && isNetworkErr(err) {
 		if _, blamed := t.sasl.broken(); blamed {

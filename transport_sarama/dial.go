@@ -106,6 +106,7 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 		return nil, err
 	}
 	wc := &watchedConn{Conn: d.silence.Wrap(c), d: d}
+	wc.frames.Max = sarama.MaxResponseSize
 	d.mu.Lock()
 	if d.done {
 		d.mu.Unlock()
@@ -150,7 +151,7 @@ type watchedConn struct {
 	lastKey atomic.Int32 // API key of the last request written (plaintext SASL only)
 	authed  atomic.Bool  // a non-SASL request was answered
 	once    sync.Once
-	frames  frameCheck // Read's alone (sarama reads from one goroutine)
+	frames  transport.FrameCheck // Read's alone (sarama reads from one goroutine)
 }
 
 func (c *watchedConn) Write(p []byte) (int, error) {
@@ -164,7 +165,7 @@ func (c *watchedConn) Write(p []byte) (int, error) {
 func (c *watchedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if c.d.frames && n > 0 {
-		if ferr := c.frames.scan(p[:n]); ferr != nil {
+		if ferr := c.frames.Scan(p[:n]); ferr != nil {
 			c.d.noteErr(ferr)
 			_ = c.Conn.Close()
 			return 0, ferr
