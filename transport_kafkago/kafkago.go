@@ -3,7 +3,6 @@ package kafkagotransport
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"slices"
 	"sync"
@@ -393,42 +392,22 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 }
 
 func (t *Transport) listOffsetsOnce(ctx context.Context, topic string, partitions []int32, ts int64, committed bool) (map[int32]int64, error) {
-	out := make(map[int32]int64, len(partitions))
 	if len(partitions) == 0 {
-		return out, nil
-	}
-	reqs := make([]kafka.OffsetRequest, len(partitions))
-	for i, p := range partitions {
-		reqs[i] = kafka.OffsetRequest{Partition: int(p), Timestamp: ts}
-	}
-	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}}
-	if committed {
-		req.IsolationLevel = kafka.ReadCommitted
+		return map[int32]int64{}, nil
 	}
 	ctx, cancel := t.reqCtx(ctx, 0)
 	defer cancel()
-	resp, err := t.cl.ListOffsets(ctx, req)
+	out, err := t.listOffsetsByLeader(ctx, topic, partitions, ts, committed)
 	if err != nil {
+		switch {
+		case isLeaderMove(err):
+			// The core retries; by then the cache knows the leader.
+			t.refreshCache(ctx, topic)
+		case errors.Is(err, errNoPartition):
+			// Partitions just added: the cache learns them for the retry.
+			t.warm(ctx, topic, int(slices.Max(partitions))+1)
+		}
 		return nil, err
-	}
-	for _, po := range resp.Topics[topic] {
-		if po.Error != nil {
-			if isLeaderMove(po.Error) {
-				// The core retries; by then the cache knows the leader.
-				t.refreshCache(ctx, topic)
-			}
-			return nil, po.Error
-		}
-		if ts == kafka.FirstOffset {
-			out[int32(po.Partition)] = po.FirstOffset
-		} else {
-			out[int32(po.Partition)] = po.LastOffset
-		}
-	}
-	for _, p := range partitions {
-		if _, ok := out[p]; !ok {
-			return nil, fmt.Errorf("partition %d missing from ListOffsets response: %w", p, kafka.UnknownTopicOrPartition)
-		}
 	}
 	return out, nil
 }

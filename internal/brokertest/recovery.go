@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,45 @@ func RunRecovery(t *testing.T, a Adapter) {
 	t.Run("recovers_within_5s_after_silent_partition", func(t *testing.T) { silentPartition(t, a) })
 	t.Run("not_kafka_address_backs_off", func(t *testing.T) { notKafka(t, a) })
 	t.Run("refused_connection_reported_as_such", func(t *testing.T) { refused(t, a) })
+	t.Run("open_many_partitions_honours_context", func(t *testing.T) { manyPartitions(t, a, manyPartitionsCount()) })
+}
+
+// EnvManyPartitions overrides the partition count of the many-partitions
+// check (default 30,000), for manual runs such as 100,000.
+const EnvManyPartitions = "KTABLES_MANY_PARTITIONS"
+
+func manyPartitionsCount() int32 {
+	if n, err := strconv.ParseInt(os.Getenv(EnvManyPartitions), 10, 32); err == nil && n > 0 {
+		return int32(n)
+	}
+	return 30000
+}
+
+// Issue 16 item 10: Open of a topic with many partitions honours its
+// context, and opens an empty one in well under it.
+func manyPartitions(t *testing.T, a Adapter, n int32) {
+	c, seeds := StartCluster(t)
+	topic := Topic(t)
+	if err := c.CreateTopic(topic, n, nil); err != nil {
+		t.Fatal(err)
+	}
+	tr := openTransport(t, a, seeds)
+	const d = 5 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	start := time.Now()
+	tbl, err := ktables.Open(ctx, tr, topic, ktables.Bytes())
+	el := time.Since(start)
+	if err == nil {
+		defer tbl.Close()
+	}
+	if el > d+500*time.Millisecond {
+		t.Fatalf("Open of %d partitions took %v against a %v context (err %v)", n, el, d, err)
+	}
+	if err != nil {
+		t.Fatalf("Open of %d empty partitions: %v after %v", n, err, el)
+	}
+	t.Logf("Open of %d partitions: %v", n, el)
 }
 
 func keyFor(p, n int32) string {
