@@ -2,7 +2,6 @@ package franztransport
 
 import (
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +49,8 @@ func recoveryDefaults() []kgo.Opt {
 // Purging also fails records of the topic buffered at that moment, so it
 // runs once per re-creation: a record that failed after a purge that
 // began after the record was produced is already retried on fresh state.
+// Records failed by the purge itself (kgo's "topic purged while buffered")
+// are unclassified errors, hence retriable.
 type purger struct {
 	mu  sync.Mutex
 	gen map[string]uint64 // purges so far, per topic
@@ -79,12 +80,6 @@ func (p *purger) purge(cl *kgo.Client, topic string, seen uint64) {
 
 // isRecreated reports kgo's error for a topic whose ID changed under it.
 func isRecreated(err error) bool { return errors.Is(err, kerr.UnknownTopicID) }
-
-// isPurged reports a record failed because its topic was purged while it
-// was buffered (kgo's unexported errPurged).
-func isPurged(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "topic purged while buffered")
-}
 
 // recreatedErr is what Produce returns after purging: retriable, since the
 // next attempt loads the re-created topic's metadata; still matching
