@@ -49,7 +49,8 @@ type Transport struct {
 	prodFlush bool  // prod buffers until Flush (kgo.ManualFlushing)
 	prodErr   error // why this transport cannot produce, if it cannot
 
-	purges purger // of topics re-created under the producer
+	purges purger    // of topics re-created under the producer
+	conns  *connErrs // hook on the producing clients
 
 	mu       sync.Mutex
 	closed   bool
@@ -88,8 +89,9 @@ func New(seeds []string, opts ...kgo.Opt) (*Transport, error) {
 	// and win.
 	base := append(append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ProducerLinger(0)}, recoveryDefaults()...), opts...)
 	sasl := newSASLWatch()
+	conns := new(connErrs)
 	mainOpts := append(without(base, isGroupOpt), kgo.ConsumeTopics(), kgo.ConsumePartitions(nil),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.WithHooks(sasl))
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.WithHooks(sasl, conns))
 	cl, err := kgo.NewClient(mainOpts...)
 	if err != nil {
 		return nil, transport.NewError("new", "", transport.ErrInvalidConfig, err)
@@ -101,6 +103,7 @@ func New(seeds []string, opts ...kgo.Opt) (*Transport, error) {
 	}
 	sasl.off.Store(!usesSASL(cl))
 	t := newTransport(cl, true, base, sasl)
+	t.conns = conns
 	t.prod, t.prodOwned = cl, false // closed as t.cl
 	if isRegex(cl) {
 		t.fetchErr = errRegex
@@ -173,6 +176,7 @@ func newTransport(cl *kgo.Client, owns bool, base []kgo.Opt, sasl *saslWatch) *T
 		adm:           kadm.NewClient(cl),
 		ownsCl:        owns,
 		base:          base,
+		conns:         new(connErrs),
 		readCommitted: isReadCommitted(cl),
 		fetchers:      make(map[*fetcher]struct{}),
 	}
@@ -383,7 +387,7 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 	cl.Produce(wctx, kr, func(_ *kgo.Record, err error) { done <- err })
 	if flush {
 		if err := cl.Flush(wctx); err != nil {
-			return 0, finish(ctx, wctx, op, topic, err)
+			return 0, t.finishProduce(ctx, wctx, op, topic, err)
 		}
 	}
 	select {
@@ -396,11 +400,11 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 				t.purges.purge(cl, topic, purgeGen)
 				return 0, recreatedErr(op, topic, err)
 			}
-			return 0, finish(ctx, wctx, op, topic, err)
+			return 0, t.finishProduce(ctx, wctx, op, topic, err)
 		}
 		return kr.Offset, nil
 	case <-wctx.Done():
-		return 0, finish(ctx, wctx, op, topic, context.Cause(wctx))
+		return 0, t.finishProduce(ctx, wctx, op, topic, context.Cause(wctx))
 	}
 }
 
@@ -418,7 +422,7 @@ func (t *Transport) producer() (*kgo.Client, bool, error) {
 	if t.isClosed() {
 		return nil, false, closedErr("produce", "")
 	}
-	cl, err := kgo.NewClient(append(produceOpts(t.base), kgo.WithHooks(t.sasl))...)
+	cl, err := kgo.NewClient(append(produceOpts(t.base), kgo.WithHooks(t.sasl, t.conns))...)
 	if err != nil {
 		return nil, false, transport.NewError("produce", "", transport.ErrInvalidConfig, err)
 	}

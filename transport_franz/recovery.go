@@ -1,8 +1,11 @@
 package franztransport
 
 import (
+	"context"
 	"errors"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -88,4 +91,48 @@ func recreatedErr(op, topic string, err error) error {
 	e := transport.NewError(op, topic, transport.ErrUnknownTopic, err)
 	e.Retriable = true
 	return e
+}
+
+// connErrs is a kgo hook on the clients the transport builds for
+// producing: it keeps the last connection failure, so that a Produce whose
+// context ends while kgo keeps dialing says why ("context deadline
+// exceeded (last error: dial tcp ...: connection refused)") rather than
+// only that time ran out (issue 16 item 11). kgo retries dials and buffers
+// the record meanwhile, so the caller sees no error of its own.
+type connErrs struct{ last atomic.Pointer[error] }
+
+var (
+	_ kgo.HookBrokerConnect = (*connErrs)(nil)
+	_ kgo.HookBrokerRead    = (*connErrs)(nil)
+)
+
+func (h *connErrs) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err != nil {
+		h.last.Store(&err)
+	}
+}
+
+func (h *connErrs) OnBrokerRead(_ kgo.BrokerMetadata, _ int16, _ int, _, _ time.Duration, err error) {
+	if err != nil {
+		h.last.Store(&err)
+	} else {
+		h.last.Store(nil)
+	}
+}
+
+func (h *connErrs) lastErr() error {
+	if p := h.last.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// finishProduce is finish, with a context error annotated by the last
+// connection failure.
+func (t *Transport) finishProduce(ctx, wctx context.Context, op, topic string, err error) error {
+	err = finish(ctx, wctx, op, topic, err)
+	if err != nil && ctx.Err() != nil && err == ctx.Err() {
+		return transport.WithLastError(err, t.conns.lastErr())
+	}
+	return err
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/segmentio/kafka-go/sasl"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/ktables/ktables/transport"
 )
 
@@ -113,6 +115,9 @@ func (t *Transport) wrap(ctx context.Context, op, topic string, err error) error
 	}
 	if ctx != nil && ctx.Err() != nil {
 		return transport.WithLastError(ctx.Err(), t.watch.lastErr())
+	}
+	if errors.Is(err, kafka.BrokerNotAvailable) {
+		err = t.withConnErr(err)
 	}
 	if _, ok := errors.AsType[*transport.Error](err); !ok && isNetworkErr(err) {
 		if _, blamed := t.sasl.broken(); blamed {

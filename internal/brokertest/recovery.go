@@ -399,16 +399,28 @@ func refused(t *testing.T, a Adapter) {
 		return
 	}
 	t.Cleanup(func() { _ = tr.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err = tr.Partitions(ctx, "t")
-	if err == nil {
-		t.Fatal("Partitions against a closed port succeeded")
+	calls := map[string]func(context.Context) error{
+		"Partitions": func(ctx context.Context) error { _, err := tr.Partitions(ctx, "t"); return err },
+		"EndOffsets": func(ctx context.Context) error { _, err := tr.EndOffsets(ctx, "t", []int32{0}); return err },
+		"Produce": func(ctx context.Context) error {
+			_, err := tr.Produce(ctx, "t", transport.Record{Key: []byte("k"), Value: []byte("v")})
+			return err
+		},
+		"CreateTopic": func(ctx context.Context) error {
+			return tr.CreateTopic(ctx, transport.TopicSpec{Name: "t", Partitions: 1})
+		},
 	}
-	if !errors.Is(err, syscall.ECONNREFUSED) && !strings.Contains(err.Error(), "connection refused") {
-		t.Errorf("error %q does not report the refused connection", err)
+	for name, call := range calls {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := call(ctx)
+		cancel()
+		if err == nil {
+			t.Fatalf("%s against a closed port succeeded", name)
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) && !strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("%s: error %q does not report the refused connection", name, err)
+		}
 	}
-	t.Logf("error: %v", err)
 }
 
 // cpuTime is the process's user and system CPU time so far.
