@@ -74,6 +74,11 @@ type Transport struct {
 //     kgo.FetchMaxWait from FetchOptions. Fetch tuning in opts
 //     (kgo.FetchIsolationLevel, kgo.FetchMaxBytes, kgo.Rack, ...) applies.
 //
+// Unless opts set them, kgo.RequestTimeoutOverhead and
+// kgo.ProduceRequestTimeout default to [DefaultRequestTimeoutOverhead] and
+// [DefaultProduceRequestTimeout], so that a silent connection is given up
+// in seconds (see the package documentation on recovery).
+//
 // With kgo.FetchIsolationLevel(kgo.ReadCommitted()) in opts, fetches skip
 // aborted transactions and EndOffsets lists last stable offsets, so a
 // caught-up reader and its end offsets agree. A transactional producer
