@@ -132,11 +132,22 @@ func (w *Writer[V]) write(ctx context.Context, key string, value []byte) (Positi
 		if ctx.Err() != nil {
 			return Position{}, ctx.Err()
 		}
+		if isPartitionMiss(err) {
+			// The topic may have changed shape under us: grown, or deleted
+			// and re-created with fewer partitions (SPEC W0).
+			if moved, rerr := w.refreshAfterMiss(ctx, rec.Partition); rerr == nil {
+				if moved && attempt < w.cfg.writeRetries {
+					continue // the key has a new partition: retry there now
+				}
+				if !moved && errors.Is(err, transport.ErrUnknownTopic) {
+					// The topic exists: the partition is what is missing.
+					err = transport.NewError("produce", w.topic, transport.ErrUnknownPartition,
+						fmt.Errorf("partition %d not found although the topic has %d partitions: %w", rec.Partition, w.partitions.Load(), err))
+				}
+			}
+		}
 		if !transport.IsRetriable(err) || attempt >= w.cfg.writeRetries {
 			return Position{}, fmt.Errorf("ktables: write %q to %q: %w", key, w.topic, err)
-		}
-		if errors.Is(err, transport.ErrUnknownPartition) {
-			w.refresh(ctx) // the topic may have changed shape under us
 		}
 		w.log.Debug("ktables: transient produce error; retrying", slog.Any("error", err), slog.Int("attempt", attempt+1))
 		if bo.sleep(ctx) != nil {
@@ -146,16 +157,12 @@ func (w *Writer[V]) write(ctx context.Context, key string, value []byte) (Positi
 }
 
 // refresh reads the partition count. Counts only grow in Kafka, so a
-// smaller answer (a stale broker) is ignored.
+// smaller answer (a stale broker) is ignored here; see refreshAfterMiss.
 func (w *Writer[V]) refresh(ctx context.Context) error {
-	parts, err := w.tr.Partitions(ctx, w.topic)
+	n, err := w.readCount(ctx)
 	if err != nil {
 		return err
 	}
-	if len(parts) == 0 {
-		return transport.NewError("partitions", w.topic, transport.ErrUnknownPartition, errors.New("topic has no partitions"))
-	}
-	n := int32(len(parts))
 	for {
 		cur := w.partitions.Load()
 		if n <= cur || w.partitions.CompareAndSwap(cur, n) {
@@ -164,6 +171,51 @@ func (w *Writer[V]) refresh(ctx context.Context) error {
 	}
 	w.refreshedAt.Store(time.Now().UnixNano())
 	return nil
+}
+
+// refreshAfterMiss reads the partition count after the broker refused
+// partition p as unknown. Then a smaller count is evidence rather than
+// staleness: the topic was deleted and re-created with fewer partitions, and
+// keys follow the new count (as every other producer's do). It reports
+// whether the count changed.
+func (w *Writer[V]) refreshAfterMiss(ctx context.Context, p int32) (bool, error) {
+	n, err := w.readCount(ctx)
+	if err != nil {
+		return false, err
+	}
+	w.refreshedAt.Store(time.Now().UnixNano())
+	for {
+		cur := w.partitions.Load()
+		if n == cur || n < cur && p < n {
+			// Same count, or smaller but still holding p: nothing here says
+			// the topic was re-created.
+			return false, nil
+		}
+		if w.partitions.CompareAndSwap(cur, n) {
+			if n < cur {
+				w.log.Warn("ktables: topic has fewer partitions than before; it was re-created, keys follow the new count",
+					slog.Int("was", int(cur)), slog.Int("now", int(n)))
+			}
+			return true, nil
+		}
+	}
+}
+
+func (w *Writer[V]) readCount(ctx context.Context) (int32, error) {
+	parts, err := w.tr.Partitions(ctx, w.topic)
+	if err != nil {
+		return 0, err
+	}
+	if len(parts) == 0 {
+		return 0, transport.NewError("partitions", w.topic, transport.ErrUnknownPartition, errors.New("topic has no partitions"))
+	}
+	return int32(len(parts)), nil
+}
+
+// isPartitionMiss reports a produce error saying the partition (or the
+// topic, as some brokers and clients phrase it) does not exist.
+func isPartitionMiss(err error) bool {
+	return errors.Is(err, transport.ErrUnknownPartition) || errors.Is(err, transport.ErrUnknownTopic)
 }
 
 // maybeRefresh starts a background partition count refresh when the last

@@ -68,6 +68,18 @@
 // aborted transactions are delivered like any others (read uncommitted, the
 // Kafka default).
 //
+// # Recovery from network faults and topic changes
+//
+// [New] sets kgo.RequestTimeoutOverhead ([DefaultRequestTimeoutOverhead])
+// and kgo.ProduceRequestTimeout ([DefaultProduceRequestTimeout]) unless the
+// caller's options set them, so that a connection gone silent (a network
+// partition) is given up within about 4 s instead of kgo's 20 s and more;
+// writes and barriers then resume within seconds of the network healing.
+// A topic deleted and re-created under a producer makes kgo fail every
+// record with UNKNOWN_TOPIC_ID (it keeps the old topic ID): Produce then
+// purges the topic from the producer once and returns a retriable error,
+// so the writer's next attempt (or a new writer) produces to the new topic.
+//
 // # Errors
 //
 // Errors are *transport.Error values: errors.Is matches the kind

@@ -49,6 +49,9 @@ type Transport struct {
 	prodFlush bool  // prod buffers until Flush (kgo.ManualFlushing)
 	prodErr   error // why this transport cannot produce, if it cannot
 
+	purges purger    // of topics re-created under the producer
+	conns  *connErrs // hook on the producing clients
+
 	mu       sync.Mutex
 	closed   bool
 	fetchers map[*fetcher]struct{}
@@ -82,6 +85,11 @@ type Transport struct {
 //     kgo.FetchMaxWait from FetchOptions. Fetch tuning in opts
 //     (kgo.FetchIsolationLevel, kgo.FetchMaxBytes, kgo.Rack, ...) applies.
 //
+// Unless opts set them, kgo.RequestTimeoutOverhead and
+// kgo.ProduceRequestTimeout default to [DefaultRequestTimeoutOverhead] and
+// [DefaultProduceRequestTimeout], so that a silent connection is given up
+// in seconds (see the package documentation on recovery).
+//
 // With kgo.FetchIsolationLevel(kgo.ReadCommitted()) in opts, fetches skip
 // aborted transactions and EndOffsets lists last stable offsets, so a
 // caught-up reader and its end offsets agree. A transactional producer
@@ -95,10 +103,11 @@ func New(seeds []string, opts ...kgo.Opt) (*Transport, error) {
 	// each ack, so lingering only adds latency. Concurrent writes still
 	// batch while a request is in flight. The caller's options come after
 	// and win.
-	base := append(portableDefaults(seeds), opts...)
+	base := append(append(portableDefaults(seeds), recoveryDefaults()...), opts...)
 	sasl := newSASLWatch()
+	conns := new(connErrs)
 	mainOpts := append(without(base, isGroupOpt), kgo.ConsumeTopics(), kgo.ConsumePartitions(nil),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.WithHooks(sasl))
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.WithHooks(sasl, conns))
 	cl, err := newProducingClient(mainOpts)
 	if err != nil {
 		return nil, transport.NewError("new", "", transport.ErrInvalidConfig, err)
@@ -110,6 +119,7 @@ func New(seeds []string, opts ...kgo.Opt) (*Transport, error) {
 	}
 	sasl.off.Store(!usesSASL(cl))
 	t := newTransport(cl, true, base, sasl)
+	t.conns = conns
 	t.prod, t.prodOwned = cl, false // closed as t.cl
 	if isRegex(cl) {
 		t.fetchErr = errRegex
@@ -182,6 +192,7 @@ func newTransport(cl *kgo.Client, owns bool, base []kgo.Opt, sasl *saslWatch) *T
 		adm:           kadm.NewClient(cl),
 		ownsCl:        owns,
 		base:          base,
+		conns:         new(connErrs),
 		readCommitted: isReadCommitted(cl),
 		fetchers:      make(map[*fetcher]struct{}),
 	}
@@ -307,6 +318,10 @@ func listOffsets(ctx context.Context, w *saslWatch, cl *kgo.Client, op, topic st
 	}
 	req := kmsg.NewPtrListOffsetsRequest()
 	req.ReplicaID = -1
+	// kgo deadlines the read at TimeoutMillis plus its overhead; kmsg's
+	// default of 30 s kept barriers stuck on a silent connection for
+	// over 30 s (issue 16 item 9).
+	req.TimeoutMillis = int32(listOffsetsTimeout / time.Millisecond)
 	if committed {
 		req.IsolationLevel = 1
 	}
@@ -383,24 +398,29 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 	}
 	wctx, stop := t.sasl.watch(ctx)
 	defer stop()
+	purgeGen := t.purges.generation(topic)
 	done := make(chan error, 1)
 	cl.Produce(wctx, kr, func(_ *kgo.Record, err error) { done <- err })
 	if flush {
 		if err := cl.Flush(wctx); err != nil {
-			return 0, finish(ctx, wctx, op, topic, err)
+			return 0, t.finishProduce(ctx, wctx, op, topic, err)
 		}
 	}
 	select {
 	case err := <-done:
 		if err != nil {
-			if isPartitionChoiceErr(err) {
+			switch {
+			case isPartitionChoiceErr(err):
 				cl.ForceMetadataRefresh()
+			case isRecreated(err) && ctx.Err() == nil:
+				t.purges.purge(cl, topic, purgeGen)
+				return 0, recreatedErr(op, topic, err)
 			}
-			return 0, finish(ctx, wctx, op, topic, err)
+			return 0, t.finishProduce(ctx, wctx, op, topic, err)
 		}
 		return kr.Offset, nil
 	case <-wctx.Done():
-		return 0, finish(ctx, wctx, op, topic, context.Cause(wctx))
+		return 0, t.finishProduce(ctx, wctx, op, topic, context.Cause(wctx))
 	}
 }
 
@@ -418,7 +438,7 @@ func (t *Transport) producer() (*kgo.Client, bool, error) {
 	if t.isClosed() {
 		return nil, false, closedErr("produce", "")
 	}
-	cl, err := kgo.NewClient(append(produceOpts(t.base), kgo.WithHooks(t.sasl))...)
+	cl, err := kgo.NewClient(append(produceOpts(t.base), kgo.WithHooks(t.sasl, t.conns))...)
 	if err != nil {
 		return nil, false, transport.NewError("produce", "", transport.ErrInvalidConfig, err)
 	}

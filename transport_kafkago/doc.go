@@ -72,6 +72,22 @@
 // it found (a topic another process created, partitions just added) it
 // makes the cache refresh at once (see Transport.Partitions).
 //
+// # Recovery from network faults and leader moves
+//
+// kafka-go bounds a request only by the deadline it puts on the
+// connection. A request ends shortly after its callers' deadline (a batch
+// of records: the latest of theirs) and at most [DefaultRequestTimeout]
+// after it started, so a silent connection does not hold a partition's
+// writes for 30 s. The connections of [New]'s transport are watched: when
+// one to a broker times out, the others to it that were silent as long are
+// closed too (transport.SilenceWatch), and a peer that answers but is not
+// Kafka is recognized by its first bytes instead of being decoded at full
+// CPU. On NOT_LEADER_FOR_PARTITION (and kin) the adapter refreshes
+// kafka-go's metadata cache, which otherwise keeps routing to the old
+// leader for MetadataTTL; a produce batch is sent once more. ListOffsets
+// goes as one request per leader: kafka-go's own split costs time
+// quadratic in the partition count.
+//
 // # Errors
 //
 // Errors are *transport.Error values: errors.Is matches the kind

@@ -3,7 +3,6 @@ package kafkagotransport
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"slices"
 	"sync"
@@ -37,6 +36,7 @@ type Transport struct {
 	owned *kafka.Transport   // cl's transport when the adapter created it
 	tpl   *kafka.Transport   // settings for fresh metadata; nil: use cl's cache
 	sasl  *saslWatch         // on the transports the adapter creates
+	watch *connWatch         // on the connections of New's transport; nil for NewFromClient
 	cfg   config
 
 	ctx    context.Context // ends at Close: stops produce batches in flight
@@ -76,10 +76,12 @@ func New(seeds []string, opts ...Option) (*Transport, error) {
 	if sw != nil {
 		tpl.SASL = sw
 	}
+	watch := &connWatch{frames: tpl.TLS == nil}
+	tpl.Dial = watch.wrapDial(tpl.Dial)
 	own := cloneTransport(tpl)
 	cl := &kafka.Client{Addr: kafka.TCP(seeds...), Transport: own}
 	t := newTransport(cl, own, tpl, cfg)
-	t.sasl = sw
+	t.sasl, t.watch = sw, watch
 	return t, nil
 }
 
@@ -214,7 +216,7 @@ func (t *Transport) isClosed() bool {
 // with ctx's own error, and the connection finishes its request and stays
 // usable.
 func (t *Transport) reqCtx(ctx context.Context, extra time.Duration) (context.Context, context.CancelFunc) {
-	rctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), t.cfg.reqTimeout+extra, errRequestTimeout)
+	rctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), t.requestTimeout(extra, deadlineOf(ctx)), errRequestTimeout)
 	stop := context.AfterFunc(ctx, cancel)
 	return rctx, func() { stop(); cancel() }
 }
@@ -319,6 +321,11 @@ func (t *Transport) warm(ctx context.Context, topic string, want int) {
 	if mt, err := t.cachedTopic(ctx, topic); err == nil && len(mt.Partitions) >= want {
 		return
 	}
+	t.refreshCache(ctx, topic)
+}
+
+// refreshCache makes the client's metadata cache refresh now (see warm).
+func (t *Transport) refreshCache(ctx context.Context, topic string) {
 	ctx, cancel := t.reqCtx(ctx, 0)
 	defer cancel()
 	_, _ = t.rt.RoundTrip(ctx, t.cl.Addr, &metaAPI.Request{TopicNames: []string{topic, refreshName}, AllowAutoTopicCreation: true})
@@ -385,38 +392,22 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 }
 
 func (t *Transport) listOffsetsOnce(ctx context.Context, topic string, partitions []int32, ts int64, committed bool) (map[int32]int64, error) {
-	out := make(map[int32]int64, len(partitions))
 	if len(partitions) == 0 {
-		return out, nil
-	}
-	reqs := make([]kafka.OffsetRequest, len(partitions))
-	for i, p := range partitions {
-		reqs[i] = kafka.OffsetRequest{Partition: int(p), Timestamp: ts}
-	}
-	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}}
-	if committed {
-		req.IsolationLevel = kafka.ReadCommitted
+		return map[int32]int64{}, nil
 	}
 	ctx, cancel := t.reqCtx(ctx, 0)
 	defer cancel()
-	resp, err := t.cl.ListOffsets(ctx, req)
+	out, err := t.listOffsetsByLeader(ctx, topic, partitions, ts, committed)
 	if err != nil {
+		switch {
+		case isLeaderMove(err):
+			// The core retries; by then the cache knows the leader.
+			t.refreshCache(ctx, topic)
+		case errors.Is(err, errNoPartition):
+			// Partitions just added: the cache learns them for the retry.
+			t.warm(ctx, topic, int(slices.Max(partitions))+1)
+		}
 		return nil, err
-	}
-	for _, po := range resp.Topics[topic] {
-		if po.Error != nil {
-			return nil, po.Error
-		}
-		if ts == kafka.FirstOffset {
-			out[int32(po.Partition)] = po.FirstOffset
-		} else {
-			out[int32(po.Partition)] = po.LastOffset
-		}
-	}
-	for _, p := range partitions {
-		if _, ok := out[p]; !ok {
-			return nil, fmt.Errorf("partition %d missing from ListOffsets response: %w", p, kafka.UnknownTopicOrPartition)
-		}
 	}
 	return out, nil
 }

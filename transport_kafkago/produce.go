@@ -126,7 +126,7 @@ func (t *Transport) sendBatch(key produceKey, batch []*pendingRecord) {
 	if len(live) == 0 {
 		return
 	}
-	ctx, cancel := t.reqCtx(t.ctx, 0)
+	ctx, cancel := t.batchCtx(live)
 	defer cancel()
 	req := &kafka.ProduceRequest{
 		Topic:        key.topic,
@@ -144,6 +144,13 @@ func (t *Transport) sendBatch(key produceKey, batch []*pendingRecord) {
 		// (or a topic another process created): the request was not
 		// sent. Refresh the cache and send it once more.
 		t.warm(ctx, key.topic, int(key.partition)+1)
+		resp, err = send()
+	}
+	if leaderMoved(resp, err) && ctx.Err() == nil {
+		// The leader moved: the broker appended nothing. kafka-go routes
+		// by a cache it refreshes every MetadataTTL, so without a refresh
+		// every retry goes to the old leader (issue 16 item 8).
+		t.refreshCache(ctx, key.topic)
 		resp, err = send()
 	}
 	if err == nil && resp == nil { // acks=none: no answer, no offset

@@ -7,6 +7,8 @@ import (
 
 	"github.com/segmentio/kafka-go/sasl"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/ktables/ktables/transport"
 )
 
@@ -112,7 +114,10 @@ func (t *Transport) wrap(ctx context.Context, op, topic string, err error) error
 		return nil
 	}
 	if ctx != nil && ctx.Err() != nil {
-		return ctx.Err()
+		return transport.WithLastError(ctx.Err(), t.watch.lastErr())
+	}
+	if errors.Is(err, kafka.BrokerNotAvailable) {
+		err = t.withConnErr(err)
 	}
 	if _, ok := errors.AsType[*transport.Error](err); !ok && isNetworkErr(err) {
 		if _, blamed := t.sasl.broken(); blamed {

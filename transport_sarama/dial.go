@@ -3,11 +3,14 @@ package saramatransport
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
 
 	"github.com/IBM/sarama"
+
+	"github.com/ktables/ktables/transport"
 )
 
 // netDialer is what sarama's Config.Net.Proxy.Dialer holds
@@ -30,14 +33,22 @@ type netDialer interface {
 //     KeepAlive and LocalAddr. TLS is layered on top by sarama as usual.
 //   - It lets a saslWatch see SASL exchanges (see saslWatch).
 type dialer struct {
-	base  netDialer   // the caller's proxy dialer, or nil
-	net   *net.Dialer // used when base is nil
-	sasl  *saslWatch  // nil: not watched
-	ctx   context.Context
-	stop  context.CancelFunc
-	mu    sync.Mutex
-	conns map[*watchedConn]struct{}
-	done  bool
+	base netDialer   // the caller's proxy dialer, or nil
+	net  *net.Dialer // used when base is nil
+	sasl *saslWatch  // nil: not watched
+	// frames enables the frame check (plaintext connections only).
+	frames bool
+	// last is the last connection failure (dial or read), cleared by
+	// a response: it names the cause when a call runs out of time.
+	last atomic.Pointer[error]
+	// silence closes a broker's silent connections together (issue 16
+	// item 9): see transport.SilenceWatch.
+	silence transport.SilenceWatch
+	ctx     context.Context
+	stop    context.CancelFunc
+	mu      sync.Mutex
+	conns   map[*watchedConn]struct{}
+	done    bool
 }
 
 func newDialer(cfg *sarama.Config, w *saslWatch) *dialer {
@@ -57,8 +68,20 @@ func newDialer(cfg *sarama.Config, w *saslWatch) *dialer {
 		// SASL exchanges can only be recognized in plaintext.
 		d.sasl = w
 	}
+	d.frames = !cfg.Net.TLS.Enable
 	d.ctx, d.stop = context.WithCancel(context.Background())
 	return d
+}
+
+// noteErr records err as the last connection failure.
+func (d *dialer) noteErr(err error) { d.last.Store(&err) }
+
+// lastErr returns the last connection failure since the last response.
+func (d *dialer) lastErr() error {
+	if p := d.last.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // install makes cfg dial through d.
@@ -79,9 +102,11 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 		c, err = d.net.DialContext(d.ctx, network, addr)
 	}
 	if err != nil {
+		d.noteErr(err)
 		return nil, err
 	}
-	wc := &watchedConn{Conn: c, d: d}
+	wc := &watchedConn{Conn: d.silence.Wrap(c), d: d}
+	wc.frames.Max = sarama.MaxResponseSize
 	d.mu.Lock()
 	if d.done {
 		d.mu.Unlock()
@@ -126,6 +151,7 @@ type watchedConn struct {
 	lastKey atomic.Int32 // API key of the last request written (plaintext SASL only)
 	authed  atomic.Bool  // a non-SASL request was answered
 	once    sync.Once
+	frames  transport.FrameCheck // Read's alone (sarama reads from one goroutine)
 }
 
 func (c *watchedConn) Write(p []byte) (int, error) {
@@ -138,6 +164,17 @@ func (c *watchedConn) Write(p []byte) (int, error) {
 
 func (c *watchedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if c.d.frames && n > 0 {
+		if ferr := c.frames.Scan(p[:n]); ferr != nil {
+			c.d.noteErr(ferr)
+			_ = c.Conn.Close()
+			return 0, ferr
+		}
+		c.d.last.Store(nil)
+	}
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		c.d.noteErr(err)
+	}
 	if w := c.d.sasl; w != nil && !c.authed.Load() {
 		switch key := c.lastKey.Load(); {
 		case err != nil && (key == apiKeySASLHandshake || key == apiKeySASLAuthenticate):

@@ -98,6 +98,18 @@
 // own timeouts, or at once when the transport (or fetch session) is closed,
 // because Close closes the sockets under it.
 //
+// # Recovery from network faults
+//
+// [NewConfig] shortens sarama's timeouts ([DefaultReadTimeout] and the
+// others) so that a connection gone silent, as in a network partition, is
+// given up within seconds rather than 30 s, and when one connection to a
+// broker times out, the transport's other connections to that broker that
+// were silent as long are closed with it (transport.SilenceWatch), so that
+// writes and barriers resume within seconds of the network healing. A peer
+// that answers but is not Kafka (a web server on a mistyped port) is
+// recognized by its first bytes before sarama allocates the size they
+// announce, and retried with the core's backoff.
+//
 // # Errors
 //
 // Errors are *transport.Error values: errors.Is matches the kind
@@ -105,7 +117,11 @@
 // class (transport.ErrRetriable, transport.ErrFatal), and errors.As reaches
 // the native error, usually a sarama.KError (also inside *sarama.TopicError
 // and sarama's wrapped errors). When the caller's context ends, its error is
-// returned as is.
+// returned, annotated with the last connection failure when there was one
+// ("context deadline exceeded (last error: ...)", a
+// *transport.ContextError that still matches context.DeadlineExceeded).
+// A record larger than Producer.MaxMessageBytes fails with
+// transport.ErrRecordTooLarge (fatal), like the broker's MESSAGE_TOO_LARGE.
 //
 // A wrong SASL password fails with transport.ErrAuthentication, also against
 // brokers that close the connection instead of answering

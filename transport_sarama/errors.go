@@ -43,7 +43,10 @@ func classify(err error) (kind error, retriable bool) {
 	case isNetworkErr(err):
 		return transport.ErrBrokerUnavailable, true
 	}
-	if _, ok := errors.AsType[sarama.ConfigurationError](err); ok {
+	if ce, ok := errors.AsType[sarama.ConfigurationError](err); ok {
+		if isTooLarge(ce) {
+			return transport.ErrRecordTooLarge, false
+		}
 		return transport.ErrInvalidConfig, false
 	}
 	return nil, true

@@ -59,6 +59,7 @@ func NewConfig() *sarama.Config {
 	cfg.Producer.Idempotent = false
 	cfg.Producer.Compression = sarama.CompressionNone
 	cfg.Consumer.IsolationLevel = sarama.ReadUncommitted
+	applyRecoveryDefaults(cfg)
 	return cfg
 }
 
@@ -370,10 +371,16 @@ func (t *Transport) finish(ctx context.Context, op, topic string, err error) err
 		return nil
 	}
 	if cerr := ctx.Err(); cerr != nil {
-		return cerr
+		return transport.WithLastError(cerr, t.lastConnErr())
 	}
 	if _, ok := errors.AsType[*transport.Error](err); ok {
 		return err
+	}
+	if errors.Is(err, sarama.ErrOutOfBrokers) {
+		if last := t.lastConnErr(); last != nil {
+			// sarama's "run out of available brokers" hides why.
+			err = fmt.Errorf("%w: %w", err, last)
+		}
 	}
 	if t.sasl.rejected() {
 		if _, isKErr := errors.AsType[sarama.KError](err); !isKErr {
