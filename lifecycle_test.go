@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/ktables/ktables"
+	"github.com/ktables/ktables/memtransport"
+	"github.com/ktables/ktables/transport"
 )
 
 // closeWithin fails the test when Close does not return within d.
@@ -133,6 +135,9 @@ func TestPanickingHookFailsTable(t *testing.T) {
 				opt = ktables.OnCaughtUp(func() { panic("caught up") })
 			}
 			tbl, err := ktables.Open(ctx, c.Transport(), topic, ktables.Bytes(), opt)
+			if pe, ok := errors.AsType[*ktables.PanicError](err); ok && hook == "OnCaughtUp" && pe.Value == "caught up" {
+				return // the hook ran before Open saw catch-up: Open failed with it
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,5 +182,50 @@ func TestPanickingCodecSkipsRecord(t *testing.T) {
 	}
 	if st := tbl.Stats(); st.ValueDecodeErrors != 1 || tbl.Status() != ktables.StatusCaughtUp {
 		t.Fatalf("ValueDecodeErrors = %d, status %v", st.ValueDecodeErrors, tbl.Status())
+	}
+}
+
+// SPEC L2 (issue 15.11): WaitCaughtUp on a failed table is an error
+// matching ErrTableFailed, whether or not it had caught up; (issue 15.12)
+// Close keeps the Failed status and Err.
+func TestFailedTableStaysFailed(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	topic := topicName(t)
+	createTopic(t, c, topic, 1)
+	tbl := openBytes(t, ctx, c.Transport(), topic)
+	c.FailNext(memtransport.OpFetch, 1, transport.NewError("fetch", topic, transport.ErrAuthorization, nil))
+	appendRec(t, c, topic, 0, []byte("b"), []byte("2"))
+	eventually(t, "status failed", func() bool { return tbl.Status() == ktables.StatusFailed })
+	if err := tbl.WaitCaughtUp(ctx); !errors.Is(err, ktables.ErrTableFailed) || !errors.Is(err, transport.ErrAuthorization) {
+		t.Fatalf("WaitCaughtUp on a table that caught up, then failed: %v, want ErrTableFailed", err)
+	}
+	tbl.Close()
+	if tbl.Status() != ktables.StatusFailed || !errors.Is(tbl.Err(), transport.ErrAuthorization) {
+		t.Fatalf("after Close: status %v, Err %v; want failed and the cause", tbl.Status(), tbl.Err())
+	}
+}
+
+// SPEC D4 (issue 15.13): RecordsAtCatchUp counts what was replayed into the
+// table, applied records and tombstones; poison and keyless records have
+// their own counters.
+func TestRecordsAtCatchUpCountsReplayed(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	topic := topicName(t)
+	createTopic(t, c, topic, 1)
+	appendRec(t, c, topic, 0, []byte("a"), []byte("1"))
+	appendRec(t, c, topic, 0, []byte("b"), []byte("!"))
+	appendRec(t, c, topic, 0, nil, []byte("keyless"))
+	appendRec(t, c, topic, 0, []byte("a"), nil)
+	appendRec(t, c, topic, 0, []byte("c"), []byte("3"))
+	tbl, err := ktables.Open(ctx, c.Transport(), topic, ktables.Codec[[]byte](panicky{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Close()
+	st := tbl.Stats()
+	if st.RecordsAtCatchUp != 3 || st.ValueDecodeErrors != 1 || st.KeylessRecords != 1 {
+		t.Fatalf("RecordsAtCatchUp = %d (want 3: two records, one tombstone), ValueDecodeErrors %d, KeylessRecords %d", st.RecordsAtCatchUp, st.ValueDecodeErrors, st.KeylessRecords)
 	}
 }

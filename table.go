@@ -370,18 +370,25 @@ func (t *Table[V]) Stats() Stats { return t.stats.snapshot() }
 // WaitCaughtUp blocks until the table has caught up with the end offsets seen
 // at open (immediately if it has). A degraded table keeps catching up, so
 // this is how to wait for it. It returns ctx's error, ErrClosed, or an error
-// matching ErrTableFailed.
+// matching ErrTableFailed when the table failed, whether or not it had
+// caught up before.
 func (t *Table[V]) WaitCaughtUp(ctx context.Context) error {
+	// A failure wins over catch-up, whenever it came (SPEC L2).
+	select {
+	case <-t.failed:
+		return &failedError{cause: t.Err()}
+	default:
+	}
 	select {
 	case <-t.caughtUp:
 		return nil
 	default:
 	}
 	select {
-	case <-t.caughtUp:
-		return nil
 	case <-t.failed:
 		return &failedError{cause: t.Err()}
+	case <-t.caughtUp:
+		return nil
 	case <-t.closed:
 		return ErrClosed
 	case <-ctx.Done():
