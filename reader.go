@@ -355,7 +355,9 @@ func (r *reader[V]) checkGate() error {
 	r.sink.trim()
 	d := time.Since(r.started)
 	r.stats.catchUpNanos.Store(int64(d))
-	r.stats.atCatchUp.Store(r.stats.seen.Load())
+	// What was replayed into the table, as the Python library counts it:
+	// poison and keyless records have counters of their own (SPEC D4).
+	r.stats.atCatchUp.Store(r.stats.applied.Load() + r.stats.tombstones.Load())
 	r.table.caughtUpAfter(d, r.stats.seen.Load())
 	if r.onCaughtUp != nil {
 		return hook("OnCaughtUp", r.onCaughtUp)
