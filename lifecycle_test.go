@@ -1,6 +1,7 @@
 package ktables_test
 
 import (
+	"context"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -227,5 +228,26 @@ func TestRecordsAtCatchUpCountsReplayed(t *testing.T) {
 	st := tbl.Stats()
 	if st.RecordsAtCatchUp != 3 || st.ValueDecodeErrors != 1 || st.KeylessRecords != 1 {
 		t.Fatalf("RecordsAtCatchUp = %d (want 3: two records, one tombstone), ValueDecodeErrors %d, KeylessRecords %d", st.RecordsAtCatchUp, st.ValueDecodeErrors, st.KeylessRecords)
+	}
+}
+
+// noPartitions lists no partition for any topic.
+type noPartitions struct{ transport.Transport }
+
+func (noPartitions) Partitions(context.Context, string) ([]int32, error) { return []int32{}, nil }
+
+// SPEC L1 (issue 15.8): a topic with zero partitions is a typed Open error,
+// not a caught-up empty table.
+func TestOpenZeroPartitions(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	topic := topicName(t)
+	createTopic(t, c, topic, 1)
+	tbl, err := ktables.Open(ctx, noPartitions{c.Transport()}, topic, ktables.Bytes(), ktables.WithoutEnsureTopic())
+	if !errors.Is(err, ktables.ErrNoPartitions) {
+		if tbl != nil {
+			tbl.Close()
+		}
+		t.Fatalf("Open of a topic without partitions: %v, want ErrNoPartitions", err)
 	}
 }

@@ -275,12 +275,18 @@ func (t *Table[V]) initialOffsets(ctx context.Context) (openOffsets, error) {
 	// Right after creation a real cluster may not list the topic yet, so an
 	// unknown topic is retried when we ensured it.
 	retriable := func(err error) bool {
+		if errors.Is(err, ErrNoPartitions) {
+			return false
+		}
 		return transport.IsRetriable(err) || t.cfg.ensure && isUnknownTopic(err)
 	}
 	err := retry(ctx, bo, retriable, func(ctx context.Context) error {
 		parts, err := t.tr.Partitions(ctx, t.topic)
 		if err != nil {
 			return err
+		}
+		if len(parts) == 0 {
+			return ErrNoPartitions
 		}
 		if out.start, err = t.tr.StartOffsets(ctx, t.topic, parts); err != nil {
 			return err
