@@ -3,6 +3,7 @@ package ktables_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -249,5 +250,48 @@ func TestOpenZeroPartitions(t *testing.T) {
 			tbl.Close()
 		}
 		t.Fatalf("Open of a topic without partitions: %v, want ErrNoPartitions", err)
+	}
+}
+
+// SPEC L1 (issue 15.9): a fatal error on the first fetch fails Open, also
+// when the topic is empty.
+func TestFirstFetchFatalFailsOpen(t *testing.T) {
+	for _, records := range []int{0, 1} {
+		t.Run(fmt.Sprint(records, " records"), func(t *testing.T) {
+			noLeak(t)
+			c := newCluster(t)
+			ctx := testCtx(t)
+			topic := topicName(t)
+			createTopic(t, c, topic, 1)
+			for range records {
+				appendRec(t, c, topic, 0, []byte("a"), []byte("1"))
+			}
+			c.FailNext(memtransport.OpFetch, 1, transport.NewError("fetch", topic, transport.ErrAuthorization, nil))
+			tbl, err := ktables.Open(ctx, c.Transport(), topic, ktables.Bytes())
+			if !errors.Is(err, transport.ErrAuthorization) {
+				if tbl != nil {
+					tbl.Close()
+				}
+				t.Fatalf("Open whose first fetch is refused: %v, want ErrAuthorization", err)
+			}
+		})
+	}
+}
+
+// SPEC L1: an empty topic still opens promptly (the first fetch's answer
+// is waited for a short grace, not a whole long poll).
+func TestEmptyTopicOpensPromptly(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	topic := topicName(t)
+	createTopic(t, c, topic, 1)
+	start := time.Now()
+	tbl, err := ktables.Open(ctx, c.Transport(), topic, ktables.Bytes(), ktables.WithFetchMaxWait(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Close()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Open of an empty topic took %s with a one-hour long poll", d)
 	}
 }

@@ -70,7 +70,16 @@ type reader[V any] struct {
 	unassigned map[int32]int64
 	newParts   <-chan discovered
 	bo         backoff
+	// grace, when positive, bounds the first Poll: the end of it without a
+	// fatal error counts as an answer (see firstFetchGrace).
+	grace time.Duration
 }
+
+// firstFetchGrace is how long Open of an empty topic waits for the first
+// fetch to answer before counting its silence (a long poll with nothing to
+// return) as caught up. A broker refusing the fetch (authorization, a
+// deleted topic) answers within a round trip.
+const firstFetchGrace = 100 * time.Millisecond
 
 func (r *reader[V]) run(ctx context.Context) {
 	defer r.fetcher.Close()
@@ -81,16 +90,20 @@ func (r *reader[V]) run(ctx context.Context) {
 		default:
 		}
 		r.assign(nil)
-		b, err := r.fetcher.Poll(ctx)
+		b, err := r.poll(ctx)
 		// What arrived is applied before the error is looked at, as
 		// io.Reader's contract says (SPEC X3).
 		if herr := r.apply(b); herr != nil {
 			r.table.fail(herr)
 			return
 		}
-		if herr := r.checkGate(); herr != nil {
-			r.table.fail(herr)
-			return
+		// A refused fetch proves nothing about catch-up: a table that
+		// fails on its first fetch never counts as caught up (SPEC L1).
+		if err == nil || !transport.IsFatal(err) {
+			if herr := r.checkGate(); herr != nil {
+				r.table.fail(herr)
+				return
+			}
 		}
 		if err == nil {
 			r.bo.reset()
@@ -100,6 +113,21 @@ func (r *reader[V]) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// poll is one Poll; the first may be cut short by the grace.
+func (r *reader[V]) poll(ctx context.Context) (transport.Batch, error) {
+	if r.grace <= 0 {
+		return r.fetcher.Poll(ctx)
+	}
+	pctx, cancel := context.WithTimeout(ctx, r.grace)
+	defer cancel()
+	r.grace = 0
+	b, err := r.fetcher.Poll(pctx)
+	if err != nil && pctx.Err() != nil && ctx.Err() == nil && !transport.IsFatal(err) {
+		err = nil // the grace ended the long poll: no news, and no refusal
+	}
+	return b, err
 }
 
 // recover resolves a Poll error: positions out of range move, an unknown

@@ -192,10 +192,15 @@ func (t *Table[V]) start(ctx context.Context) error {
 	rctx, rcancel := context.WithCancel(context.Background())
 	t.cancel = rcancel
 	r := t.newReader(f, init.end)
-	if err := r.checkGate(); err != nil { // empty topics are caught up before the first fetch
-		rcancel()
-		f.Close()
-		return fmt.Errorf("ktables: open %q: %w", t.topic, err)
+	if t.pos.Load().reached(init.end) {
+		// An empty topic is caught up as soon as the first fetch answers
+		// without a fatal error, so that a refused fetch fails Open
+		// (SPEC L1). Its long poll is not waited for: a broker answers
+		// a refusal at once.
+		r.grace = firstFetchGrace
+		if w := t.cfg.fetchMaxWait; w > 0 {
+			r.grace = min(r.grace, w)
+		}
 	}
 	t.readerDone = make(chan struct{})
 	started := make(chan struct{})
