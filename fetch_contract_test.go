@@ -30,7 +30,9 @@ type hookedFetcher struct {
 	hook func(f transport.Fetcher, ctx context.Context) (transport.Batch, error)
 }
 
-func (h hookedFetcher) Poll(ctx context.Context) (transport.Batch, error) { return h.hook(h.Fetcher, ctx) }
+func (h hookedFetcher) Poll(ctx context.Context) (transport.Batch, error) {
+	return h.hook(h.Fetcher, ctx)
+}
 
 // SPEC X3 (ADR 7): records that come with an error are applied, then the
 // error is handled; a transient one does not cost the records.

@@ -184,7 +184,9 @@ func (r *reader[V]) confirmUnknown(ctx context.Context, err error) error {
 // lag, retried.
 type lagError struct{ err error }
 
-func (e *lagError) Error() string { return e.err.Error() + " (the topic exists: metadata lag; retrying)" }
+func (e *lagError) Error() string {
+	return e.err.Error() + " (the topic exists: metadata lag; retrying)"
+}
 func (e *lagError) Unwrap() error { return transport.ErrRetriable }
 
 // resetOutOfRange moves the partitions a fetcher reported out of range to
