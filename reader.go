@@ -215,7 +215,11 @@ func (r *reader[V]) resetOutOfRange(ctx context.Context, err error) (moved bool,
 			continue
 		}
 		cur := a.Load()
-		start, end := starts[p], ends[p]
+		start, ok1 := starts[p]
+		end, ok2 := ends[p]
+		if !ok1 || !ok2 {
+			continue // not answered: reported again by the next Poll
+		}
 		if cur >= start && cur <= end {
 			to[p] = cur
 			continue
