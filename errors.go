@@ -25,6 +25,11 @@ var (
 	// returned by Table.Err.
 	ErrTableFailed = errors.New("ktables: table failed")
 
+	// ErrNoPartitions is matched by the error Open returns for a topic whose
+	// metadata lists no partition: there is nothing to read, and nothing a
+	// writer could write to (issue 15.8).
+	ErrNoPartitions = errors.New("ktables: topic has no partitions")
+
 	// ErrTopicPolicyMismatch is matched by the error EnsureTopic (and Open)
 	// return in OnMismatchFail mode when the topic does not compact. The
 	// error is a *TopicPolicyError.

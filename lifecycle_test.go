@@ -1,12 +1,16 @@
 package ktables_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ktables/ktables"
+	"github.com/ktables/ktables/memtransport"
+	"github.com/ktables/ktables/transport"
 )
 
 // closeWithin fails the test when Close does not return within d.
@@ -133,6 +137,9 @@ func TestPanickingHookFailsTable(t *testing.T) {
 				opt = ktables.OnCaughtUp(func() { panic("caught up") })
 			}
 			tbl, err := ktables.Open(ctx, c.Transport(), topic, ktables.Bytes(), opt)
+			if pe, ok := errors.AsType[*ktables.PanicError](err); ok && hook == "OnCaughtUp" && pe.Value == "caught up" {
+				return // the hook ran before Open saw catch-up: Open failed with it
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,5 +184,114 @@ func TestPanickingCodecSkipsRecord(t *testing.T) {
 	}
 	if st := tbl.Stats(); st.ValueDecodeErrors != 1 || tbl.Status() != ktables.StatusCaughtUp {
 		t.Fatalf("ValueDecodeErrors = %d, status %v", st.ValueDecodeErrors, tbl.Status())
+	}
+}
+
+// SPEC L2 (issue 15.11): WaitCaughtUp on a failed table is an error
+// matching ErrTableFailed, whether or not it had caught up; (issue 15.12)
+// Close keeps the Failed status and Err.
+func TestFailedTableStaysFailed(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	topic := topicName(t)
+	createTopic(t, c, topic, 1)
+	tbl := openBytes(t, ctx, c.Transport(), topic)
+	c.FailNext(memtransport.OpFetch, 1, transport.NewError("fetch", topic, transport.ErrAuthorization, nil))
+	appendRec(t, c, topic, 0, []byte("b"), []byte("2"))
+	eventually(t, "status failed", func() bool { return tbl.Status() == ktables.StatusFailed })
+	if err := tbl.WaitCaughtUp(ctx); !errors.Is(err, ktables.ErrTableFailed) || !errors.Is(err, transport.ErrAuthorization) {
+		t.Fatalf("WaitCaughtUp on a table that caught up, then failed: %v, want ErrTableFailed", err)
+	}
+	tbl.Close()
+	if tbl.Status() != ktables.StatusFailed || !errors.Is(tbl.Err(), transport.ErrAuthorization) {
+		t.Fatalf("after Close: status %v, Err %v; want failed and the cause", tbl.Status(), tbl.Err())
+	}
+}
+
+// SPEC D4 (issue 15.13): RecordsAtCatchUp counts what was replayed into the
+// table, applied records and tombstones; poison and keyless records have
+// their own counters.
+func TestRecordsAtCatchUpCountsReplayed(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	topic := topicName(t)
+	createTopic(t, c, topic, 1)
+	appendRec(t, c, topic, 0, []byte("a"), []byte("1"))
+	appendRec(t, c, topic, 0, []byte("b"), []byte("!"))
+	appendRec(t, c, topic, 0, nil, []byte("keyless"))
+	appendRec(t, c, topic, 0, []byte("a"), nil)
+	appendRec(t, c, topic, 0, []byte("c"), []byte("3"))
+	tbl, err := ktables.Open(ctx, c.Transport(), topic, ktables.Codec[[]byte](panicky{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Close()
+	st := tbl.Stats()
+	if st.RecordsAtCatchUp != 3 || st.ValueDecodeErrors != 1 || st.KeylessRecords != 1 {
+		t.Fatalf("RecordsAtCatchUp = %d (want 3: two records, one tombstone), ValueDecodeErrors %d, KeylessRecords %d", st.RecordsAtCatchUp, st.ValueDecodeErrors, st.KeylessRecords)
+	}
+}
+
+// noPartitions lists no partition for any topic.
+type noPartitions struct{ transport.Transport }
+
+func (noPartitions) Partitions(context.Context, string) ([]int32, error) { return []int32{}, nil }
+
+// SPEC L1 (issue 15.8): a topic with zero partitions is a typed Open error,
+// not a caught-up empty table.
+func TestOpenZeroPartitions(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	topic := topicName(t)
+	createTopic(t, c, topic, 1)
+	tbl, err := ktables.Open(ctx, noPartitions{c.Transport()}, topic, ktables.Bytes(), ktables.WithoutEnsureTopic())
+	if !errors.Is(err, ktables.ErrNoPartitions) {
+		if tbl != nil {
+			tbl.Close()
+		}
+		t.Fatalf("Open of a topic without partitions: %v, want ErrNoPartitions", err)
+	}
+}
+
+// SPEC L1 (issue 15.9): a fatal error on the first fetch fails Open, also
+// when the topic is empty.
+func TestFirstFetchFatalFailsOpen(t *testing.T) {
+	for _, records := range []int{0, 1} {
+		t.Run(fmt.Sprint(records, " records"), func(t *testing.T) {
+			noLeak(t)
+			c := newCluster(t)
+			ctx := testCtx(t)
+			topic := topicName(t)
+			createTopic(t, c, topic, 1)
+			for range records {
+				appendRec(t, c, topic, 0, []byte("a"), []byte("1"))
+			}
+			c.FailNext(memtransport.OpFetch, 1, transport.NewError("fetch", topic, transport.ErrAuthorization, nil))
+			tbl, err := ktables.Open(ctx, c.Transport(), topic, ktables.Bytes())
+			if !errors.Is(err, transport.ErrAuthorization) {
+				if tbl != nil {
+					tbl.Close()
+				}
+				t.Fatalf("Open whose first fetch is refused: %v, want ErrAuthorization", err)
+			}
+		})
+	}
+}
+
+// SPEC L1: an empty topic still opens promptly (the first fetch's answer
+// is waited for a short grace, not a whole long poll).
+func TestEmptyTopicOpensPromptly(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	topic := topicName(t)
+	createTopic(t, c, topic, 1)
+	start := time.Now()
+	tbl, err := ktables.Open(ctx, c.Transport(), topic, ktables.Bytes(), ktables.WithFetchMaxWait(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Close()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Open of an empty topic took %s with a one-hour long poll", d)
 	}
 }

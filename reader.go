@@ -85,7 +85,16 @@ type reader[V any] struct {
 	unassigned map[int32]int64
 	newParts   <-chan discovered
 	bo         backoff
+	// grace, when positive, bounds the first Poll: the end of it without a
+	// fatal error counts as an answer (see firstFetchGrace).
+	grace time.Duration
 }
+
+// firstFetchGrace is how long Open of an empty topic waits for the first
+// fetch to answer before counting its silence (a long poll with nothing to
+// return) as caught up. A broker refusing the fetch (authorization, a
+// deleted topic) answers within a round trip.
+const firstFetchGrace = 100 * time.Millisecond
 
 func (r *reader[V]) run(ctx context.Context) {
 	defer r.fetcher.Close()
@@ -96,16 +105,20 @@ func (r *reader[V]) run(ctx context.Context) {
 		default:
 		}
 		r.assign(nil)
-		b, err := r.fetcher.Poll(ctx)
+		b, err := r.poll(ctx)
 		// What arrived is applied before the error is looked at, as
 		// io.Reader's contract says (SPEC X3).
 		if herr := r.apply(b); herr != nil {
 			r.table.fail(herr)
 			return
 		}
-		if herr := r.checkGate(); herr != nil {
-			r.table.fail(herr)
-			return
+		// A refused fetch proves nothing about catch-up: a table that
+		// fails on its first fetch never counts as caught up (SPEC L1).
+		if err == nil || !transport.IsFatal(err) {
+			if herr := r.checkGate(); herr != nil {
+				r.table.fail(herr)
+				return
+			}
 		}
 		if err == nil {
 			r.bo.reset()
@@ -116,6 +129,21 @@ func (r *reader[V]) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// poll is one Poll; the first may be cut short by the grace.
+func (r *reader[V]) poll(ctx context.Context) (transport.Batch, error) {
+	if r.grace <= 0 {
+		return r.fetcher.Poll(ctx)
+	}
+	pctx, cancel := context.WithTimeout(ctx, r.grace)
+	defer cancel()
+	r.grace = 0
+	b, err := r.fetcher.Poll(pctx)
+	if err != nil && pctx.Err() != nil && ctx.Err() == nil && !transport.IsFatal(err) {
+		err = nil // the grace ended the long poll: no news, and no refusal
+	}
+	return b, err
 }
 
 // recover resolves a Poll error: positions out of range move, an unknown
@@ -203,7 +231,11 @@ func (r *reader[V]) resetOutOfRange(ctx context.Context, err error) (moved bool,
 			continue
 		}
 		cur := a.Load()
-		start, end := starts[p], ends[p]
+		start, ok1 := starts[p]
+		end, ok2 := ends[p]
+		if !ok1 || !ok2 {
+			continue // not answered: reported again by the next Poll
+		}
 		if cur >= start && cur <= end {
 			to[p] = cur
 			continue
@@ -383,7 +415,9 @@ func (r *reader[V]) checkGate() error {
 	r.sink.trim()
 	d := time.Since(r.started)
 	r.stats.catchUpNanos.Store(int64(d))
-	r.stats.atCatchUp.Store(r.stats.seen.Load())
+	// What was replayed into the table, as the Python library counts it:
+	// poison and keyless records have counters of their own (SPEC D4).
+	r.stats.atCatchUp.Store(r.stats.applied.Load() + r.stats.tombstones.Load())
 	r.table.caughtUpAfter(d, r.stats.seen.Load())
 	if r.onCaughtUp != nil {
 		return hook("OnCaughtUp", r.onCaughtUp)

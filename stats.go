@@ -27,9 +27,10 @@ type Stats struct {
 	ValueDecodeErrors int64
 	// Retries counts transient errors the reader recovered from.
 	Retries int64
-	// RecordsAtCatchUp is how many records were read (of every kind) when
-	// the table caught up; CatchUpDuration is how long catch-up took. Both
-	// are zero until then.
+	// RecordsAtCatchUp is how many records were replayed into the table
+	// (applied records and tombstones) when it caught up; poison and keyless
+	// records are in their own counters. CatchUpDuration is how long
+	// catch-up took. Both are zero until then.
 	RecordsAtCatchUp int64
 	CatchUpDuration  time.Duration
 	// Partitions is the number of partitions the table reads.

@@ -22,7 +22,8 @@ const (
 	// StatusFailed: the reader stopped on a fatal error (see Table.Err); the
 	// contents are frozen at the last applied state.
 	StatusFailed
-	// StatusClosed: Close was called; the contents are frozen.
+	// StatusClosed: Close was called; the contents are frozen. A table
+	// that failed stays StatusFailed when closed.
 	StatusClosed
 )
 
@@ -43,12 +44,12 @@ func (s Status) String() string {
 }
 
 // transitions names every legal status change (SPEC L2). Nothing leaves
-// StatusClosed; catch-up only moves forward.
+// StatusFailed or StatusClosed: closing a failed table keeps it failed, so
+// Close never hides a failure; catch-up only moves forward.
 var transitions = map[Status][]Status{
 	StatusLoading:  {StatusCaughtUp, StatusDegraded, StatusFailed, StatusClosed},
 	StatusDegraded: {StatusCaughtUp, StatusFailed, StatusClosed},
 	StatusCaughtUp: {StatusFailed, StatusClosed},
-	StatusFailed:   {StatusClosed},
 }
 
 // statusCell holds a table's status. Every change goes through move, which

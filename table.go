@@ -200,10 +200,15 @@ func (t *Table[V]) start(ctx context.Context) error {
 	rctx, rcancel := context.WithCancel(context.Background())
 	t.cancel = rcancel
 	r := t.newReader(f, init.end)
-	if err := r.checkGate(); err != nil { // empty topics are caught up before the first fetch
-		rcancel()
-		f.Close()
-		return fmt.Errorf("ktables: open %q: %w", t.topic, err)
+	if t.pos.Load().reached(init.end) {
+		// An empty topic is caught up as soon as the first fetch answers
+		// without a fatal error, so that a refused fetch fails Open
+		// (SPEC L1). Its long poll is not waited for: a broker answers
+		// a refusal at once.
+		r.grace = firstFetchGrace
+		if w := t.cfg.fetchMaxWait; w > 0 {
+			r.grace = min(r.grace, w)
+		}
 	}
 	t.readerDone = make(chan struct{})
 	started := make(chan struct{})
@@ -284,12 +289,18 @@ func (t *Table[V]) initialOffsets(ctx context.Context) (openOffsets, error) {
 	// Right after creation a real cluster may not list the topic yet, so an
 	// unknown topic is retried when we ensured it.
 	retriable := func(err error) bool {
+		if errors.Is(err, ErrNoPartitions) {
+			return false
+		}
 		return transport.IsRetriable(err) || t.cfg.ensure && isUnknownTopic(err)
 	}
 	err := retry(ctx, bo, retriable, func(ctx context.Context) error {
 		parts, err := t.tr.Partitions(ctx, t.topic)
 		if err != nil {
 			return err
+		}
+		if len(parts) == 0 {
+			return ErrNoPartitions
 		}
 		if out.start, err = t.tr.StartOffsets(ctx, t.topic, parts); err != nil {
 			return err
@@ -381,18 +392,25 @@ func (t *Table[V]) Stats() Stats { return t.stats.snapshot() }
 // WaitCaughtUp blocks until the table has caught up with the end offsets seen
 // at open (immediately if it has). A degraded table keeps catching up, so
 // this is how to wait for it. It returns ctx's error, ErrClosed, or an error
-// matching ErrTableFailed.
+// matching ErrTableFailed when the table failed, whether or not it had
+// caught up before.
 func (t *Table[V]) WaitCaughtUp(ctx context.Context) error {
+	// A failure wins over catch-up, whenever it came (SPEC L2).
+	select {
+	case <-t.failed:
+		return &failedError{cause: t.Err()}
+	default:
+	}
 	select {
 	case <-t.caughtUp:
 		return nil
 	default:
 	}
 	select {
-	case <-t.caughtUp:
-		return nil
 	case <-t.failed:
 		return &failedError{cause: t.Err()}
+	case <-t.caughtUp:
+		return nil
 	case <-t.closed:
 		return ErrClosed
 	case <-ctx.Done():

@@ -231,8 +231,9 @@ func TestFatalErrorFailsTable(t *testing.T) {
 	if !errors.Is(err, ktables.ErrTableFailed) || !errors.Is(err, transport.ErrAuthorization) {
 		t.Fatalf("B2 barrier on failed table: %v", err)
 	}
-	if err := tbl.WaitCaughtUp(ctx); err != nil {
-		t.Fatalf("caught up before failing, so WaitCaughtUp is nil: %v", err)
+	// Issue 15.11: a failure wins over an earlier catch-up.
+	if err := tbl.WaitCaughtUp(ctx); !errors.Is(err, ktables.ErrTableFailed) {
+		t.Fatalf("L2 WaitCaughtUp on a failed table: %v, want ErrTableFailed", err)
 	}
 	if !tbl.Has("a") {
 		t.Fatal("L2 frozen contents lost")
