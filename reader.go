@@ -50,6 +50,8 @@ func (r *reader[V]) run(ctx context.Context) {
 		r.apply(b)
 		r.checkGate()
 		t.observeFetch(b) // freshness.go: lag and head confirmation (SPEC T3)
+		// observer.go: report the batch, with the lag it left
+		t.observeBatch(len(b.Records))
 	}
 }
 
@@ -64,6 +66,7 @@ func (r *reader[V]) handle(ctx context.Context, err error) bool {
 		return false
 	}
 	t.stats.retries.Add(1)
+	t.observeRetry(OpFetch, err) // observer.go
 	t.log.Warn("ktables: transient fetch error; resuming from applied positions", slog.Any("error", err))
 	// A fresh session from the applied positions loses nothing, whatever
 	// state the failed one was in.
@@ -89,6 +92,7 @@ func (r *reader[V]) reopen(ctx context.Context) bool {
 			return false
 		}
 		t.stats.retries.Add(1)
+		t.observeRetry(OpReopen, err) // observer.go
 		t.log.Warn("ktables: cannot reopen fetch session; retrying", slog.Any("error", err))
 		if r.bo.sleep(ctx) != nil {
 			return false
@@ -189,8 +193,7 @@ func (r *reader[V]) checkGate() {
 	d := time.Since(t.openedAt)
 	t.stats.catchUpNanos.Store(int64(d))
 	t.stats.atCatchUp.Store(t.stats.seen.Load())
-	if t.status.CompareAndSwap(int32(StatusLoading), int32(StatusCaughtUp)) ||
-		t.status.CompareAndSwap(int32(StatusDegraded), int32(StatusCaughtUp)) {
+	if t.moveStatus(StatusCaughtUp, StatusLoading, StatusDegraded) { // observer.go
 		t.log.Info("ktables: caught up", slog.Duration("took", d), slog.Int64("records", t.stats.seen.Load()))
 	}
 	close(t.caughtUp)

@@ -47,6 +47,7 @@ type Table[V any] struct {
 	newParts  chan discovered // partitions found after open, to the reader
 	discover  chan struct{}   // freshness.go: Barrier/WaitFor ask for discovery now (SPEC B6, T2)
 	fresh     freshness       // freshness.go: lag, head confirmation, staleness (SPEC T3, T4)
+	ob        observing       // observer.go
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -162,6 +163,7 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		}
 		t.onDelete = fn
 	}
+	t.ob.init(&cfg, SourceTable, topic, t.log) // observer.go
 	t.pos.Store(&positions{at: map[int32]*atomic.Int64{}})
 	if err := t.fresh.init(cfg); err != nil { // staleness.go
 		return nil, err
@@ -217,7 +219,7 @@ func (t *Table[V]) start(ctx context.Context) error {
 			t.Close()
 			return fmt.Errorf("ktables: open %q: %w", t.topic, ctx.Err())
 		}
-		if t.status.CompareAndSwap(int32(StatusLoading), int32(StatusDegraded)) {
+		if t.moveStatus(StatusDegraded, StatusLoading) { // observer.go
 			t.log.Warn("ktables: catch-up timeout passed; serving a partial table while catching up",
 				slog.Duration("timeout", t.cfg.catchUpTimeout))
 		}
@@ -357,13 +359,14 @@ func (t *Table[V]) WaitCaughtUp(ctx context.Context) error {
 // frozen contents. Close is idempotent.
 func (t *Table[V]) Close() error {
 	t.closeOnce.Do(func() {
-		t.status.Store(int32(StatusClosed))
+		prev := Status(t.status.Swap(int32(StatusClosed))) // observer.go
 		close(t.closed)
 		t.fresh.stop() // staleness.go
 		if t.cancel != nil {
 			t.cancel()
 		}
 		t.wg.Wait()
+		t.observeStatus(prev, StatusClosed) // observer.go
 		t.progress.broadcast()
 		if t.cfg.ownTransport {
 			t.closeErr = t.tr.Close()
@@ -386,10 +389,7 @@ func (t *Table[V]) fail(err error) {
 	t.errMu.Lock()
 	t.err = err
 	t.errMu.Unlock()
-	if !t.status.CompareAndSwap(int32(StatusLoading), int32(StatusFailed)) &&
-		!t.status.CompareAndSwap(int32(StatusDegraded), int32(StatusFailed)) {
-		t.status.CompareAndSwap(int32(StatusCaughtUp), int32(StatusFailed))
-	}
+	t.moveStatus(StatusFailed, StatusLoading, StatusDegraded, StatusCaughtUp) // observer.go
 	t.log.Error("ktables: table failed; contents are frozen", slog.Any("error", err))
 	close(t.failed)
 	t.progress.broadcast()
