@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/ktables/ktables"
-	ktprom "github.com/ktables/ktables/metrics/prometheus"
 	"github.com/ktables/ktables/memtransport"
+	ktprom "github.com/ktables/ktables/metrics/prometheus"
 	"github.com/ktables/ktables/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
