@@ -68,7 +68,7 @@ func points(t *testing.T, reader *sdkmetric.ManualReader) map[string]float64 {
 	key := func(name string, s attribute.Set) string {
 		var parts []string
 		for _, kv := range s.ToSlice() {
-			parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+			parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 		}
 		return name + "{" + strings.Join(parts, ",") + "}"
 	}
