@@ -3,6 +3,7 @@ package ktables
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Barrier waits until every write acknowledged before the call is visible in
@@ -18,7 +19,10 @@ import (
 // failed or fails; or the transport's error while reading offsets. Close and
 // failure end a Barrier at once, also while its offsets request hangs on the
 // network (SPEC B7).
-func (t *Table[V]) Barrier(ctx context.Context) error {
+func (t *Table[V]) Barrier(ctx context.Context) (err error) {
+	if t.ob.on() { // observer.go
+		defer t.observeBarrier(time.Now(), &err)
+	}
 	if err := t.usable(); err != nil {
 		return err
 	}

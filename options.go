@@ -96,6 +96,7 @@ type config struct {
 
 	// table and writer
 	logger           *slog.Logger
+	observers        []Observer // observer.go
 	partitionRefresh time.Duration
 	backoffMin       time.Duration
 	backoffMax       time.Duration

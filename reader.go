@@ -43,6 +43,10 @@ type lifecycle interface {
 	// observeFetch folds a successful fetch's high watermarks into lag
 	// and head confirmation (freshness.go, SPEC T3).
 	observeFetch(b transport.Batch)
+	// observeBatch and observeRetry report to the table's observers
+	// (observer.go); both return at once when there are none.
+	observeBatch(records int)
+	observeRetry(op Op, err error)
 }
 
 // watchHooks is how the reader feeds watchers and TTL expiry
@@ -112,6 +116,7 @@ func (r *reader[V]) run(ctx context.Context) {
 			r.table.fail(herr)
 			return
 		}
+		r.table.observeBatch(len(b.Records)) // observer.go: the batch, with the lag it left
 		// A refused fetch proves nothing about catch-up: a table that
 		// fails on its first fetch never counts as caught up (SPEC L1).
 		if err == nil || !transport.IsFatal(err) {
@@ -176,6 +181,7 @@ func (r *reader[V]) recover(ctx context.Context, err error) bool {
 		return false
 	}
 	r.stats.retries.Add(1)
+	r.table.observeRetry(OpFetch, err) // observer.go
 	r.log.Warn("ktables: transient fetch error; retrying", slog.Any("error", err))
 	return r.bo.sleep(ctx) == nil
 }

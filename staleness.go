@@ -133,6 +133,7 @@ func (t *Table[V]) confirmHead(now time.Time) {
 }
 
 func (t *Table[V]) callOnStale(stale bool, at time.Time) {
+	t.observeStale(stale, at) // observer.go
 	fn := t.fresh.onStale
 	if fn == nil {
 		return

@@ -49,6 +49,7 @@ type Table[V any] struct {
 	newParts chan discovered // partitions found after open, to the reader
 	discover chan struct{}   // freshness.go: Barrier/WaitFor ask for discovery now (SPEC B6, T2)
 	fresh    freshness       // freshness.go: lag, head confirmation, staleness (SPEC T3, T4)
+	ob       observing       // observer.go
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // the partition watcher
 	// readerID is the reader goroutine's id; readerDone is closed when it
@@ -163,6 +164,7 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 	if t.onSet, t.onDelete, err = resolveHooks[V](&cfg); err != nil {
 		return nil, err
 	}
+	t.ob.init(&cfg, SourceTable, topic, t.log) // observer.go
 	t.pos.Store(&positions{at: map[int32]*atomic.Int64{}})
 	if err := t.fresh.init(cfg); err != nil { // staleness.go
 		return nil, err
@@ -245,7 +247,7 @@ func (t *Table[V]) start(ctx context.Context) error {
 			t.Close()
 			return fmt.Errorf("ktables: open %q: %w", t.topic, ctx.Err())
 		}
-		if _, ok := t.status.move(StatusDegraded); ok {
+		if _, ok := t.moveStatus(StatusDegraded); ok {
 			t.log.Warn("ktables: catch-up timeout passed; serving a partial table while catching up",
 				slog.Duration("timeout", t.cfg.catchUpTimeout))
 		}
@@ -429,7 +431,7 @@ func (t *Table[V]) WaitCaughtUp(ctx context.Context) error {
 // for that (SPEC H1).
 func (t *Table[V]) Close() error {
 	t.closeOnce.Do(func() {
-		t.status.move(StatusClosed)
+		t.moveStatus(StatusClosed)
 		close(t.closed)
 		t.fresh.stop() // staleness.go
 		if t.cancel != nil {
@@ -471,7 +473,7 @@ func (t *Table[V]) isClosed() bool {
 // caughtUpAfter completes catch-up: the status moves on and waiters of
 // WaitCaughtUp wake. Only the reader calls it, once.
 func (t *Table[V]) caughtUpAfter(d time.Duration, records int64) {
-	if _, ok := t.status.move(StatusCaughtUp); ok {
+	if _, ok := t.moveStatus(StatusCaughtUp); ok {
 		t.log.Info("ktables: caught up", slog.Duration("took", d), slog.Int64("records", records))
 	}
 	close(t.caughtUp)
@@ -483,7 +485,7 @@ func (t *Table[V]) fail(err error) {
 	t.errMu.Lock()
 	t.err = err
 	t.errMu.Unlock()
-	t.status.move(StatusFailed)
+	t.moveStatus(StatusFailed)
 	t.log.Error("ktables: table failed; contents are frozen", slog.Any("error", err))
 	close(t.failed)
 	t.progress.broadcast()

@@ -27,6 +27,7 @@ type Writer[V any] struct {
 	partitions  atomic.Int32
 	refreshedAt atomic.Int64 // unix nanos of the last partition count refresh
 	refreshing  atomic.Bool
+	ob          observing // observer.go
 
 	mu        sync.Mutex // orders background work against Close
 	closed    atomic.Bool
@@ -58,6 +59,7 @@ func openWriter[V any](ctx context.Context, tr transport.Transport, topic string
 		return nil, err
 	}
 	w := &Writer[V]{topic: topic, tr: tr, codec: codec, cfg: cfg, log: cfg.logger.With(slog.String("topic", topic))}
+	w.ob.init(&cfg, SourceWriter, topic, w.log) // observer.go
 	bo := newBackoff(&cfg)
 	if cfg.ensure {
 		err := retry(ctx, bo, ensureRetriable, func(ctx context.Context) error {
@@ -112,7 +114,10 @@ func (w *Writer[V]) set(ctx context.Context, key string, value V) (Position, err
 	return w.write(ctx, key, b)
 }
 
-func (w *Writer[V]) write(ctx context.Context, key string, value []byte) (Position, error) {
+func (w *Writer[V]) write(ctx context.Context, key string, value []byte) (pos Position, err error) {
+	if w.ob.on() { // observer.go
+		defer w.observeWrite(time.Now(), value == nil, &pos, &err)
+	}
 	if w.closed.Load() {
 		return Position{}, ErrClosed
 	}
@@ -149,6 +154,7 @@ func (w *Writer[V]) write(ctx context.Context, key string, value []byte) (Positi
 		if !transport.IsRetriable(err) || attempt >= w.cfg.writeRetries {
 			return Position{}, fmt.Errorf("ktables: write %q to %q: %w", key, w.topic, err)
 		}
+		w.observeRetry(value == nil, err) // observer.go
 		w.log.Debug("ktables: transient produce error; retrying", slog.Any("error", err), slog.Int("attempt", attempt+1))
 		if bo.sleep(ctx) != nil {
 			return Position{}, ctx.Err()

@@ -97,6 +97,46 @@ func main() {
 	fmt.Println("ok")
 }
 `},
+	{Dir: "metrics/prometheus", Path: Prefix + "/metrics/prometheus", Forbidden: noFranz, Main: `package main
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	ktprom "github.com/ktables/ktables/metrics/prometheus"
+)
+
+func main() {
+	c, err := ktprom.New()
+	if err != nil {
+		panic(err)
+	}
+	if err := prometheus.NewRegistry().Register(c); err != nil {
+		panic(err)
+	}
+	fmt.Println("ok")
+}
+`},
+	{Dir: "metrics/otel", Path: Prefix + "/metrics/otel", Forbidden: noFranz, Main: `package main
+
+import (
+	"fmt"
+
+	"go.opentelemetry.io/otel/metric/noop"
+
+	ktotel "github.com/ktables/ktables/metrics/otel"
+)
+
+func main() {
+	m, err := ktotel.New(noop.NewMeterProvider())
+	if err != nil {
+		panic(err)
+	}
+	_ = m
+	fmt.Println("ok")
+}
+`},
 }
 
 // adapterMain is a program that constructs a transport (no broker is

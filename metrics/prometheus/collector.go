@@ -1,0 +1,417 @@
+package ktprom
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ktables/ktables"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultBuckets are the latency histogram buckets, in seconds: from half a
+// millisecond (an idle Barrier on a local broker) to ten seconds (a write
+// retried through a leader election).
+var DefaultBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// Collector is a prometheus.Collector for any number of tables and writers,
+// and the ktables.Observer that feeds its latency histograms. Register it
+// once; give it to every table and writer with ktables.WithObserver; add
+// each with AddTable or AddWriter. It is safe for concurrent use.
+//
+// Counters and gauges are read from each table's Metrics at scrape time, so
+// they cost nothing between scrapes; only the barrier and write histograms
+// and the writers' counters are updated as things happen.
+type Collector struct {
+	ktables.NopObserver // Applied, StatusChanged, StaleChanged: read at scrape time instead
+
+	labels []string // declared with WithLabels
+
+	applied, poison, retries, lag, status, stale, keys, partitions,
+	catchUp, headConfirmed, barrierErrors, writeErrors *prometheus.Desc
+	barrier, write *prometheus.HistogramVec
+
+	mu      sync.RWMutex
+	tables  map[ktables.Source]*tableEntry
+	writers map[ktables.Source]*writerEntry
+	taken   map[string]ktables.Source // series identity -> who has it
+}
+
+type tableEntry struct {
+	t             ktables.MetricsSource
+	values        []string
+	barrier       prometheus.Observer
+	barrierErrors atomic.Int64
+}
+
+type writerEntry struct {
+	src      ktables.Source
+	values   []string
+	durs     [2]prometheus.Observer // set, delete
+	errs     [2]atomic.Int64
+	retries  atomic.Int64
+	writeOps [2]string
+}
+
+var (
+	_ prometheus.Collector = (*Collector)(nil)
+	_ ktables.Observer     = (*Collector)(nil)
+)
+
+// Option configures New.
+type Option func(*options) error
+
+type options struct {
+	labels  []string
+	buckets []float64
+}
+
+// WithLabels declares labels that every added table and writer gives a
+// value for, in this order, after topic: use one (say "table") to tell
+// apart two tables of the same topic in one process.
+func WithLabels(names ...string) Option {
+	return func(o *options) error {
+		for i, n := range names {
+			if err := checkLabel(n); err != nil {
+				return err
+			}
+			if slices.Contains(names[:i], n) {
+				return fmt.Errorf("%w: label %q declared twice", ErrInvalid, n)
+			}
+		}
+		o.labels = slices.Clone(names)
+		return nil
+	}
+}
+
+// WithBuckets sets the latency histogram buckets, in seconds, strictly
+// increasing (default DefaultBuckets).
+func WithBuckets(buckets ...float64) Option {
+	return func(o *options) error {
+		if len(buckets) == 0 {
+			return fmt.Errorf("%w: no buckets", ErrInvalid)
+		}
+		for i, b := range buckets {
+			if math.IsNaN(b) || math.IsInf(b, 0) || i > 0 && b <= buckets[i-1] {
+				return fmt.Errorf("%w: buckets %v are not finite and strictly increasing", ErrInvalid, buckets)
+			}
+		}
+		o.buckets = slices.Clone(buckets)
+		return nil
+	}
+}
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// reserved are the labels the collector sets itself.
+var reserved = []string{"topic", "kind", "partition", "status", "op", "le"}
+
+func checkLabel(n string) error {
+	switch {
+	case !labelName.MatchString(n) || strings.HasPrefix(n, "__"):
+		return fmt.Errorf("%w: %q is not a valid label name", ErrInvalid, n)
+	case slices.Contains(reserved, n):
+		return fmt.Errorf("%w: label %q is set by the collector", ErrInvalid, n)
+	}
+	return nil
+}
+
+// New returns a Collector with no tables or writers. Bad options are an
+// error matching ErrInvalid.
+func New(opts ...Option) (*Collector, error) {
+	o := options{buckets: DefaultBuckets}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrInvalid)
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	c := &Collector{
+		labels:  o.labels,
+		tables:  map[ktables.Source]*tableEntry{},
+		writers: map[ktables.Source]*writerEntry{},
+		taken:   map[string]ktables.Source{},
+	}
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("ktables_"+name, help, append(append([]string{"topic"}, labels...), o.labels...), nil)
+	}
+	c.applied = desc("records_applied_total", "Records a table applied, by kind: set (a key set) or delete (a tombstone).", "kind")
+	c.poison = desc("poison_records_total", "Records a table skipped, by kind: value_decode, key_decode, keyless or foreign (a key a grouped table cannot split).", "kind")
+	c.retries = desc("retries_total", "Transient errors retried, by op: fetch (tables) or produce (writers).", "op")
+	c.lag = desc("lag_records", "Records a table is behind the high watermark its fetches last reported, per partition.", "partition")
+	c.status = desc("status", "A table's lifecycle state: 1 for the current status, 0 for the others.", "status")
+	c.stale = desc("stale", "1 when a table went longer than its maximum staleness without confirming it is at the head.")
+	c.keys = desc("keys", "Keys a table holds (members, for a grouped table).")
+	c.partitions = desc("partitions", "Partitions a table reads.")
+	c.catchUp = desc("catchup_duration_seconds", "How long a table took to catch up after Open; absent until it did.")
+	c.headConfirmed = desc("head_confirmed_timestamp_seconds", "When a table last confirmed it was at the head of every partition, as a Unix time; absent until it did.")
+	c.barrierErrors = desc("barrier_errors_total", "Barriers that returned an error (context ended, table closed or failed, offsets request failed).")
+	c.writeErrors = desc("write_errors_total", "Writes that returned an error, by op: set or delete.", "op")
+	c.barrier = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "ktables_barrier_duration_seconds", Help: "How long Barrier calls took, successful or not.", Buckets: o.buckets,
+	}, append([]string{"topic"}, o.labels...))
+	c.write = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "ktables_write_duration_seconds", Help: "How long writes took until acknowledged or failed, retries included, by op: set or delete.", Buckets: o.buckets,
+	}, append([]string{"topic", "op"}, o.labels...))
+	return c, nil
+}
+
+// identity is what makes series distinct: kind, topic and label values.
+func identity(src ktables.Source, values []string) string {
+	return src.Kind.String() + "\x00" + src.Topic + "\x00" + strings.Join(values, "\x00")
+}
+
+// claim checks that src and its series are new, and takes them.
+func (c *Collector) claim(src ktables.Source, values []string) error {
+	if len(values) != len(c.labels) {
+		return fmt.Errorf("%w: %d label values %q for the %d labels %q declared with WithLabels",
+			ErrInvalid, len(values), values, len(c.labels), c.labels)
+	}
+	_, isTable := c.tables[src]
+	_, isWriter := c.writers[src]
+	if isTable || isWriter {
+		return fmt.Errorf("%w: %v was added already", ErrDuplicate, src)
+	}
+	id := identity(src, values)
+	if other, ok := c.taken[id]; ok {
+		hint := "declare a label with WithLabels and give each a different value"
+		if len(c.labels) > 0 {
+			hint = fmt.Sprintf("give each different values for %q", c.labels)
+		}
+		return fmt.Errorf("%w: %v and %v would export the same series (topic %q, label values %q): %s",
+			ErrDuplicate, src, other, src.Topic, values, hint)
+	}
+	c.taken[id] = src
+	return nil
+}
+
+// AddTable adds a table (a *ktables.Table or *ktables.GroupedTable), with a
+// value for each label declared with WithLabels. Adding it twice, or a
+// second table of the same topic with the same label values, is an error
+// matching ErrDuplicate: the collector refuses at once instead of failing
+// every scrape. Open the table with ktables.WithObserver(c) for its barrier
+// histogram.
+func (c *Collector) AddTable(t ktables.MetricsSource, labelValues ...string) error {
+	if t == nil {
+		return fmt.Errorf("%w: nil table", ErrInvalid)
+	}
+	src := t.Source()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.claim(src, labelValues); err != nil {
+		return err
+	}
+	values := slices.Clone(labelValues)
+	c.tables[src] = &tableEntry{t: t, values: values, barrier: c.barrier.WithLabelValues(append([]string{src.Topic}, values...)...)}
+	return nil
+}
+
+// AddWriter adds a writer (a *ktables.Writer or *ktables.GroupedWriter),
+// with a value for each label declared with WithLabels; duplicates are
+// refused like AddTable's. Open the writer with ktables.WithObserver(c):
+// everything a writer exports comes from its events.
+func (c *Collector) AddWriter(w ktables.WriterSource, labelValues ...string) error {
+	if w == nil {
+		return fmt.Errorf("%w: nil writer", ErrInvalid)
+	}
+	src := w.Source()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.claim(src, labelValues); err != nil {
+		return err
+	}
+	e := &writerEntry{src: src, values: slices.Clone(labelValues), writeOps: [2]string{"set", "delete"}}
+	for i, op := range e.writeOps {
+		e.durs[i] = c.write.WithLabelValues(append([]string{src.Topic, op}, e.values...)...)
+	}
+	c.writers[src] = e
+	return nil
+}
+
+// Remove drops a table or writer added before, and its series; it reports
+// whether it was there. Remove a table or writer you close for good, or its
+// last values stay exported.
+func (c *Collector) Remove(s ktables.WriterSource) bool {
+	if s == nil {
+		return false
+	}
+	src := s.Source()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.tables[src]; ok {
+		delete(c.tables, src)
+		delete(c.taken, identity(src, e.values))
+		c.barrier.DeleteLabelValues(append([]string{src.Topic}, e.values...)...)
+		return true
+	}
+	if e, ok := c.writers[src]; ok {
+		delete(c.writers, src)
+		delete(c.taken, identity(src, e.values))
+		for _, op := range e.writeOps {
+			c.write.DeleteLabelValues(append([]string{src.Topic, op}, e.values...)...)
+		}
+		return true
+	}
+	return false
+}
+
+// Barrier records a Barrier's duration (ktables.Observer).
+func (c *Collector) Barrier(ev ktables.BarrierEvent) {
+	c.mu.RLock()
+	e := c.tables[ev.Source]
+	c.mu.RUnlock()
+	if e == nil {
+		return // not added (yet, or any more)
+	}
+	e.barrier.Observe(ev.Duration.Seconds())
+	if ev.Err != nil {
+		e.barrierErrors.Add(1)
+	}
+}
+
+// Wrote records a write's duration (ktables.Observer).
+func (c *Collector) Wrote(ev ktables.WriteEvent) {
+	c.mu.RLock()
+	e := c.writers[ev.Source]
+	c.mu.RUnlock()
+	if e == nil {
+		return
+	}
+	i := 0
+	if ev.Op == ktables.OpDelete {
+		i = 1
+	}
+	e.durs[i].Observe(ev.Duration.Seconds())
+	if ev.Err != nil {
+		e.errs[i].Add(1)
+	}
+}
+
+// Retried counts a writer's retries (ktables.Observer); a table's come
+// from its Stats at scrape time.
+func (c *Collector) Retried(ev ktables.RetryEvent) {
+	if ev.Source.Kind != ktables.SourceWriter {
+		return
+	}
+	c.mu.RLock()
+	e := c.writers[ev.Source]
+	c.mu.RUnlock()
+	if e != nil {
+		e.retries.Add(1)
+	}
+}
+
+// Describe sends every metric's descriptor (prometheus.Collector).
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.applied, c.poison, c.retries, c.lag, c.status, c.stale, c.keys,
+		c.partitions, c.catchUp, c.headConfirmed, c.barrierErrors, c.writeErrors} {
+		ch <- d
+	}
+	c.barrier.Describe(ch)
+	c.write.Describe(ch)
+}
+
+var statusNames = []struct {
+	s    ktables.Status
+	name string
+}{
+	{ktables.StatusLoading, "loading"},
+	{ktables.StatusCaughtUp, "caught_up"},
+	{ktables.StatusDegraded, "degraded"},
+	{ktables.StatusFailed, "failed"},
+	{ktables.StatusClosed, "closed"},
+}
+
+// Collect reads every table's Metrics and sends the series
+// (prometheus.Collector). It holds no lock while reading tables.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.RLock()
+	tables := make([]*tableEntry, 0, len(c.tables))
+	for _, e := range c.tables {
+		tables = append(tables, e)
+	}
+	writers := make([]*writerEntry, 0, len(c.writers))
+	for _, e := range c.writers {
+		writers = append(writers, e)
+	}
+	c.mu.RUnlock()
+
+	for _, e := range tables {
+		c.collectTable(ch, e)
+	}
+	for _, e := range writers {
+		send := sender{ch: ch, topic: e.src.Topic, values: e.values}
+		send.metric(c.retries, prometheus.CounterValue, float64(e.retries.Load()), "produce")
+		for i, op := range e.writeOps {
+			send.metric(c.writeErrors, prometheus.CounterValue, float64(e.errs[i].Load()), op)
+		}
+	}
+	c.barrier.Collect(ch)
+	c.write.Collect(ch)
+}
+
+func (c *Collector) collectTable(ch chan<- prometheus.Metric, e *tableEntry) {
+	m := e.t.Metrics()
+	s := m.Stats
+	send := sender{ch: ch, topic: m.Source.Topic, values: e.values}
+	counter, gauge := prometheus.CounterValue, prometheus.GaugeValue
+	send.metric(c.applied, counter, float64(s.RecordsApplied), "set")
+	send.metric(c.applied, counter, float64(s.TombstonesApplied), "delete")
+	send.metric(c.poison, counter, float64(s.ValueDecodeErrors), "value_decode")
+	send.metric(c.poison, counter, float64(s.KeyDecodeErrors), "key_decode")
+	send.metric(c.poison, counter, float64(s.KeylessRecords), "keyless")
+	send.metric(c.poison, counter, float64(s.ForeignKeys), "foreign")
+	send.metric(c.retries, counter, float64(s.Retries), "fetch")
+	for _, pl := range m.Lag {
+		if pl.HighWatermark >= 0 { // unknown is not zero
+			send.metric(c.lag, gauge, float64(pl.Lag), strconv.Itoa(int(pl.Partition)))
+		}
+	}
+	for _, sn := range statusNames {
+		send.metric(c.status, gauge, b2f(m.Status == sn.s), sn.name)
+	}
+	send.metric(c.stale, gauge, b2f(m.Stale))
+	send.metric(c.keys, gauge, float64(m.Keys))
+	send.metric(c.partitions, gauge, float64(s.Partitions))
+	if s.CatchUpDuration > 0 {
+		send.metric(c.catchUp, gauge, s.CatchUpDuration.Seconds())
+	}
+	if !s.HeadConfirmed.IsZero() {
+		send.metric(c.headConfirmed, gauge, float64(s.HeadConfirmed.UnixNano())/1e9)
+	}
+	send.metric(c.barrierErrors, counter, float64(e.barrierErrors.Load()))
+}
+
+// sender builds one source's const metrics: topic, then the metric's own
+// labels, then the declared labels.
+type sender struct {
+	ch     chan<- prometheus.Metric
+	topic  string
+	values []string
+}
+
+func (s sender) metric(d *prometheus.Desc, t prometheus.ValueType, v float64, own ...string) {
+	lv := make([]string, 0, 1+len(own)+len(s.values))
+	lv = append(append(append(lv, s.topic), own...), s.values...)
+	m, err := prometheus.NewConstMetric(d, t, v, lv...)
+	if err != nil {
+		// A scrape reports the error instead of panicking; AddTable's checks
+		// make this unreachable.
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	s.ch <- m
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
