@@ -1,0 +1,65 @@
+package confluenttransport
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/ktables/ktables/conformance"
+	"github.com/ktables/ktables/internal/brokertest"
+	"github.com/ktables/ktables/transport"
+)
+
+// conf is the ConfigMap of a transport over seeds, plus extra settings.
+func conf(seeds []string, extra kafka.ConfigMap) kafka.ConfigMap {
+	m := kafka.ConfigMap{"bootstrap.servers": strings.Join(seeds, ",")}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+var rcConf = kafka.ConfigMap{"isolation.level": "read_committed"}
+
+// TestConformance runs the shared suite over the adapter against kfake (or
+// KTABLES_BROKERS, without the cases that need broker control).
+//
+// Transports read committed records only: the suite's transaction cases
+// require that aborted records are never delivered.
+func TestConformance(t *testing.T) {
+	conformance.Run(t, brokertest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
+		return New(conf(seeds, rcConf))
+	}))
+}
+
+// adapter opens the transports of the shared reliability and adapter
+// checks.
+var adapter = brokertest.Adapter{
+	Open:          func(seeds []string) (transport.Transport, error) { return New(conf(seeds, nil)) },
+	SASLMechanism: "SCRAM-SHA-256",
+	OpenSASL: func(seeds []string, user, password string) (transport.Transport, error) {
+		return New(conf(seeds, kafka.ConfigMap{
+			"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-256",
+			"sasl.username": user, "sasl.password": password,
+		}))
+	},
+	OpenIsolation: func(seeds []string, committed bool) (transport.Transport, error) {
+		if committed {
+			return New(conf(seeds, rcConf))
+		}
+		return New(conf(seeds, nil))
+	},
+	NativeCode: func(err error) (int16, bool) {
+		var ke kafka.Error
+		if errors.As(err, &ke) && ke.Code() >= 0 {
+			return int16(ke.Code()), true
+		}
+		return 0, false
+	},
+}
+
+func TestReliability(t *testing.T) { brokertest.RunReliability(t, adapter) }
+
+func TestAdapterChecks(t *testing.T) { brokertest.RunAdapterChecks(t, adapter) }
