@@ -33,10 +33,15 @@ var producerDefaults = kafka.ConfigMap{
 // ListOffsets, a single write) by tens of milliseconds.
 var sharedDefaults = kafka.ConfigMap{
 	"socket.nagle.disable": true,
-	// W4: the same isolation level as every other adapter. librdkafka's own
-	// default is read_committed; set isolation.level to choose it.
-	"isolation.level": "read_uncommitted",
+	// librdkafka logs to stderr at info level by default, which includes
+	// routine notices; warnings and errors are kept.
+	"log_level": 4,
 }
+
+// isolationDefault is W4's isolation level, the same as every other
+// adapter's. librdkafka's own default is read_committed; set
+// isolation.level to choose it.
+const isolationDefault = "read_uncommitted"
 
 // consumerForced are set on every fetch session's consumer whatever the
 // caller's ConfigMap says, because the fetch contract depends on them
@@ -53,6 +58,14 @@ var consumerForced = kafka.ConfigMap{
 	"go.events.channel.enable": false,
 	// Assign-only: no rebalance callbacks to route.
 	"go.application.rebalance.enable": false,
+}
+
+// producerConfig is the ConfigMap of the transport's producer: consumer
+// properties would only draw librdkafka's warnings.
+func producerConfig(base kafka.ConfigMap) kafka.ConfigMap {
+	m := withDefaults(clone(base), producerDefaults)
+	delete(m, "isolation.level")
+	return m
 }
 
 // clone copies m; kafka.ConfigMap values are scalars.
@@ -98,7 +111,7 @@ func nonEmpty(conf kafka.ConfigMap, key string) bool {
 }
 
 func readCommitted(conf kafka.ConfigMap) bool {
-	v, _ := conf.Get("isolation.level", "read_uncommitted")
+	v, _ := conf.Get("isolation.level", isolationDefault)
 	return fmt.Sprint(v) == "read_committed"
 }
 
@@ -112,6 +125,9 @@ func consumerConfig(base kafka.ConfigMap, opts transport.FetchOptions, maxWait t
 	}
 	for k, v := range consumerForced {
 		m[k] = v
+	}
+	if _, set := m["isolation.level"]; !set {
+		m["isolation.level"] = isolationDefault
 	}
 	m["fetch.wait.max.ms"] = int(maxWait.Milliseconds())
 	if opts.MaxBytes > 0 {
@@ -143,4 +159,3 @@ func timeoutMs(ctx interface{ Deadline() (time.Time, bool) }, def time.Duration)
 	}
 	return int(def.Milliseconds())
 }
-

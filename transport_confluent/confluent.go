@@ -75,7 +75,7 @@ func New(conf kafka.ConfigMap) (*Transport, error) {
 		return nil, err
 	}
 	base := withDefaults(clone(conf), sharedDefaults)
-	pc := withDefaults(clone(base), producerDefaults)
+	pc := producerConfig(base)
 	prod, err := kafka.NewProducer(&pc)
 	if err != nil {
 		return nil, wrapNew(err)
@@ -309,6 +309,11 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 	}
 	res, err := t.adm.ListOffsets(ctx, req, kafka.SetAdminIsolationLevel(level))
 	if err != nil {
+		// librdkafka answers a topic it has no leaders for, unknown or
+		// not yet propagated, with one local error: ask the metadata.
+		if _, perr := t.Partitions(ctx, topic); errors.Is(perr, transport.ErrUnknownTopic) {
+			return nil, perr
+		}
 		return nil, wrap(ctx, op, topic, err)
 	}
 	for tp, info := range res.ResultInfos {

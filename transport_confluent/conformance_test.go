@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/ktables/ktables/conformance"
 	"github.com/ktables/ktables/internal/brokertest"
@@ -29,9 +30,11 @@ var rcConf = kafka.ConfigMap{"isolation.level": "read_committed"}
 // Transports read committed records only: the suite's transaction cases
 // require that aborted records are never delivered.
 func TestConformance(t *testing.T) {
-	conformance.Run(t, brokertest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
+	h := brokertest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
 		return New(conf(seeds, rcConf))
-	}))
+	})
+	h.FaultCodes[conformance.FaultProduce] = kerr.ThrottlingQuotaExceeded
+	conformance.Run(t, h)
 }
 
 // adapter opens the transports of the shared reliability and adapter

@@ -115,12 +115,16 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		answered   = make(map[int32]bool)
 		deadline   = time.Now().Add(f.maxWait)
 	)
-	for n := 0; n < maxPollRecords; {
+	for n := 0; n < maxPollRecords; n++ {
 		if f.closed.Load() {
 			return transport.PollResult(ctx, b, cmp.Or(firstErr, closedErr(op, f.topic)))
 		}
-		wait := 0 // draining what is queued
-		if n == 0 {
+		// Wait in slices until there is something to return (an end of
+		// partition at the same position is not), then drain what is
+		// queued without waiting.
+		got := !b.Empty() || firstErr != nil || outOfRange
+		wait := 0
+		if !got {
 			left := time.Until(deadline)
 			if left <= 0 || ctx.Err() != nil {
 				break
@@ -129,12 +133,11 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		}
 		ev := f.c.Poll(wait)
 		if ev == nil {
-			if n > 0 {
+			if got {
 				break
 			}
 			continue
 		}
-		n++
 		switch e := ev.(type) {
 		case *kafka.Message:
 			p := e.TopicPartition.Partition

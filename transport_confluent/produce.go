@@ -3,6 +3,7 @@ package confluenttransport
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
@@ -69,5 +70,13 @@ func (t *Transport) produceErr(ctx context.Context, op, topic string, err error)
 	if t.isClosed() {
 		return transport.NewError(op, topic, transport.ErrClosed, err)
 	}
-	return wrap(ctx, op, topic, err)
+	err = wrap(ctx, op, topic, err)
+	if errors.Is(err, transport.ErrAuthorization) || errors.Is(err, transport.ErrUnknownTopic) {
+		// librdkafka keeps a topic-level error on the topic and fails
+		// later messages with it until its next metadata refresh, which may
+		// be minutes away: refresh now, so that the next Produce gets the
+		// broker's current answer rather than a remembered one.
+		_, _ = t.prod.GetMetadata(&topic, false, timeoutMs(ctx, time.Second))
+	}
+	return err
 }
