@@ -20,6 +20,10 @@ const maxPollRecords = 8192
 // and of Close: librdkafka's poll takes a timeout, not a context.
 const pollSlice = 20 * time.Millisecond
 
+// graceWait is how long a Poll with records waits once more for the errors
+// of partitions that have not answered yet (see Poll).
+const graceWait = 100 * time.Millisecond
+
 // outOfRangeCheck bounds the offset lookup that names the partitions of an
 // out-of-range error.
 const outOfRangeCheck = 5 * time.Second
@@ -88,6 +92,10 @@ type fetcher struct {
 	topic   string
 	maxWait time.Duration
 	pos     *transport.Positions
+	// answered holds, per partition, 1 + the generation of the position
+	// it last delivered a message or its end at. Poll's alone.
+	answered map[int32]uint64
+	graced   map[int32]uint64 // likewise, the positions Poll waited for
 
 	closed    atomic.Bool
 	assignMu  sync.Mutex // orders Assigns reaching librdkafka; excludes Close
@@ -112,6 +120,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		b          transport.Batch
 		firstErr   error
 		outOfRange bool
+		graceUntil time.Time
 		answered   = make(map[int32]bool)
 		deadline   = time.Now().Add(f.maxWait)
 	)
@@ -124,6 +133,18 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		// queued without waiting.
 		got := !b.Empty() || firstErr != nil || outOfRange
 		wait := 0
+		if got && graceUntil.IsZero() && f.unanswered(marks) {
+			graceUntil = time.Now().Add(graceWait)
+		}
+		if left := time.Until(graceUntil); got && left > 0 && !outOfRange && firstErr == nil && f.waiting(marks) {
+			// librdkafka queues a partition's out-of-range error through
+			// its main thread, a hop after the records the same fetch
+			// answered for other partitions. While some partition has
+			// not answered since it was assigned, wait that hop once, so
+			// the error comes with the records (X3). In steady state
+			// every partition has answered and nothing waits.
+			wait = max(1, int(left.Milliseconds()))
+		}
 		if !got {
 			left := time.Until(deadline)
 			if left <= 0 || ctx.Err() != nil {
@@ -159,6 +180,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 			}
 			marks[p] = transport.Mark{Offset: off + 1, Gen: m.Gen}
 			answered[p] = true
+			f.answer(p, m)
 			b.Records = append(b.Records, fromMessage(e))
 		case kafka.PartitionEOF:
 			// The fetch reached the partition's end offset (the last
@@ -170,6 +192,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 				continue
 			}
 			end := int64(e.Offset)
+			f.answer(p, m)
 			b.SetHighWatermark(p, end)
 			if f.pos.Advance(&b, p, m, end) {
 				marks[p] = transport.Mark{Offset: end, Gen: m.Gen}
@@ -198,6 +221,43 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr = f.outOfRange(ctx, marks)
 	}
 	return transport.PollResult(ctx, b, firstErr)
+}
+
+// answer notes that partition p answered at generation m.Gen.
+func (f *fetcher) answer(p int32, m transport.Mark) {
+	if f.answered == nil {
+		f.answered = make(map[int32]uint64)
+	}
+	f.answered[p] = m.Gen + 1 // zero: never
+}
+
+// unanswered reports whether a partition of marks has delivered nothing,
+// not even its end, since its position was last assigned, and was not
+// waited for yet: each position is waited for once, so a partition whose
+// leader is away delays the others' records by one grace at most.
+func (f *fetcher) unanswered(marks map[int32]transport.Mark) bool {
+	if f.graced == nil {
+		f.graced = make(map[int32]uint64)
+	}
+	found := false
+	for p, m := range marks {
+		if f.answered[p] != m.Gen+1 && f.graced[p] != m.Gen+1 {
+			f.graced[p] = m.Gen + 1
+			found = true
+		}
+	}
+	return found
+}
+
+// waiting reports whether a partition of marks has not answered since its
+// position was last assigned.
+func (f *fetcher) waiting(marks map[int32]transport.Mark) bool {
+	for p, m := range marks {
+		if f.answered[p] != m.Gen+1 {
+			return true
+		}
+	}
+	return false
 }
 
 // outOfRange names the partitions of an out-of-range error. librdkafka
