@@ -45,7 +45,8 @@ type Transport struct {
 	busy     bool // the caller's consumer serves a fetch session
 	fetchers map[*fetcher]struct{}
 
-	drained chan struct{} // closed when the own producer's event loop ends
+	drained chan struct{}  // closed when the own producer's event loop ends
+	closing sync.WaitGroup // fetch sessions' consumers being closed
 }
 
 // New builds a transport that owns its librdkafka handles, configured from
@@ -213,6 +214,7 @@ func (t *Transport) Close() error {
 	for _, f := range fs {
 		_ = f.Close()
 	}
+	t.closing.Wait()
 	if t.ownsAdm {
 		t.adm.Close()
 	}

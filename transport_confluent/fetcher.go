@@ -334,7 +334,8 @@ func (f *fetcher) Assign(positions map[int32]int64) error {
 	return nil
 }
 
-// Close ends the session: the own consumer is closed, the caller's is
+// Close ends the session: the own consumer is closed (in the background;
+// Transport.Close waits for it), the caller's is
 // unassigned and free for another session. A Poll in progress returns an
 // error matching transport.ErrClosed.
 func (f *fetcher) Close() error {
@@ -344,7 +345,11 @@ func (f *fetcher) Close() error {
 		f.pollMu.Lock() // a Poll notices closed within one poll slice
 		if f.c != nil {
 			if f.owned {
-				_ = f.c.Close()
+				// librdkafka's close waits for the fetch in flight, up
+				// to its long poll: let it finish aside, so that Close
+				// is prompt; Transport.Close waits for it.
+				c := f.c
+				f.t.closing.Go(func() { _ = c.Close() })
 			} else {
 				_ = f.c.Unassign()
 			}
