@@ -1,3 +1,5 @@
+//go:build cgo
+
 package confluenttransport
 
 import (
@@ -36,6 +38,11 @@ var sharedDefaults = kafka.ConfigMap{
 	// librdkafka logs to stderr at info level by default, which includes
 	// routine notices; warnings and errors are kept.
 	"log_level": 4,
+	// librdkafka waits this long before it believes a topic is missing
+	// (30 s by default, for topics still propagating after creation). The
+	// core confirms an unknown topic itself and retries it at open, so a
+	// deleted topic is reported within a second instead.
+	"topic.metadata.propagation.max.ms": 1000,
 }
 
 // isolationDefault is W4's isolation level, the same as every other

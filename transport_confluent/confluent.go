@@ -1,3 +1,5 @@
+//go:build cgo
+
 package confluenttransport
 
 import (
@@ -47,6 +49,13 @@ type Transport struct {
 
 	drained chan struct{}  // closed when the own producer's event loop ends
 	closing sync.WaitGroup // fetch sessions' consumers being closed
+
+	// authFailed is closed, with authErr set, when the own producer
+	// reports an authentication failure: librdkafka reports it as an
+	// event and keeps retrying, so requests would wait out their deadline.
+	authFailed chan struct{}
+	authOnce   sync.Once
+	authErr    error
 }
 
 // New builds a transport that owns its librdkafka handles, configured from
@@ -88,7 +97,7 @@ func New(conf kafka.ConfigMap) (*Transport, error) {
 	}
 	t := newTransport(prod, adm, readCommitted(base))
 	t.base, t.ownsProd, t.ownsAdm = base, true, true
-	t.drained = make(chan struct{})
+	t.drained, t.authFailed = make(chan struct{}), make(chan struct{})
 	go t.drain(prod)
 	return t, nil
 }
@@ -165,7 +174,43 @@ func wrapNew(err error) error {
 // from filling.
 func (t *Transport) drain(p *kafka.Producer) {
 	defer close(t.drained)
-	for range p.Events() {
+	for ev := range p.Events() {
+		if ke, ok := ev.(kafka.Error); ok && ke.Code() == kafka.ErrAuthentication {
+			t.authOnce.Do(func() {
+				t.authErr = transport.NewError("", "", transport.ErrAuthentication, ke)
+				close(t.authFailed)
+			})
+		}
+	}
+}
+
+// watch returns ctx, also ended when the own producer reports an
+// authentication failure, and done, which returns that failure in place of
+// the call's error when it happened.
+func (t *Transport) watch(ctx context.Context) (context.Context, func(error) error) {
+	if t.authFailed == nil {
+		return ctx, func(err error) error { return err }
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-t.authFailed:
+			cancel()
+		case <-stop:
+		}
+	}()
+	return wctx, func(err error) error {
+		close(stop)
+		cancel()
+		select {
+		case <-t.authFailed:
+			if ctx.Err() == nil {
+				return t.authErr
+			}
+		default:
+		}
+		return err
 	}
 }
 
@@ -251,6 +296,7 @@ func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, erro
 		md  *kafka.Metadata
 		err error
 	}
+	ctx, done := t.watch(ctx)
 	ch := make(chan answer, 1)
 	go func() {
 		md, err := t.adm.GetMetadata(&topic, false, timeoutMs(ctx, defaultTimeout))
@@ -259,8 +305,9 @@ func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, erro
 	var a answer
 	select {
 	case a = <-ch:
+		done(nil)
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, done(ctx.Err())
 	}
 	if a.err != nil {
 		return nil, wrap(ctx, op, topic, a.err)
@@ -309,8 +356,9 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 	if t.committed {
 		level = kafka.IsolationLevelReadCommitted
 	}
-	res, err := t.adm.ListOffsets(ctx, req, kafka.SetAdminIsolationLevel(level))
-	if err != nil {
+	wctx, done := t.watch(ctx)
+	res, err := t.adm.ListOffsets(wctx, req, kafka.SetAdminIsolationLevel(level))
+	if err = done(err); err != nil {
 		// librdkafka answers a topic it has no leaders for, unknown or
 		// not yet propagated, with one local error: ask the metadata.
 		if _, perr := t.Partitions(ctx, topic); errors.Is(perr, transport.ErrUnknownTopic) {

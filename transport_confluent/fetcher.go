@@ -1,3 +1,5 @@
+//go:build cgo
+
 package confluenttransport
 
 import (
@@ -166,7 +168,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 				if code(e.TopicPartition.Error) == kafka.ErrAutoOffsetReset {
 					outOfRange = true
 				} else {
-					firstErr = cmp.Or(firstErr, wrap(context.Background(), op, f.topic, e.TopicPartition.Error))
+					firstErr = cmp.Or(firstErr, fetchErr(f.topic, e.TopicPartition.Error))
 				}
 				continue
 			}
@@ -206,7 +208,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 				// librdkafka reports and retries connection faults
 				// itself; the core counts them and backs off. An unknown
 				// topic is the core's to confirm (X3).
-				firstErr = cmp.Or(firstErr, wrap(context.Background(), op, f.topic, e))
+				firstErr = cmp.Or(firstErr, fetchErr(f.topic, e))
 			}
 		}
 	}
@@ -368,6 +370,17 @@ func (f *fetcher) release() {
 		f.t.busy = false
 	}
 	f.t.mu.Unlock()
+}
+
+// fetchErr classifies an error a fetch session reported. A partition that
+// is "no longer available" to an assigned consumer is one whose topic (or
+// the partition itself) is gone from the metadata: reported as an unknown
+// topic, which the core confirms with Partitions (X3).
+func fetchErr(topic string, err error) error {
+	if code(err) == kafka.ErrUnknownPartition {
+		return transport.NewError("fetch", topic, transport.ErrUnknownTopic, err)
+	}
+	return wrap(context.Background(), "fetch", topic, err)
 }
 
 func isTopic(tp kafka.TopicPartition, topic string) bool {

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package confluenttransport
 
 import (
@@ -51,8 +53,15 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 	if err := t.prod.Produce(msg, done); err != nil {
 		return 0, t.produceErr(ctx, op, topic, err)
 	}
+	wctx, finish := t.watch(ctx)
 	select {
+	case <-wctx.Done():
+		if err := finish(ctx.Err()); err != nil {
+			return 0, err
+		}
+		return 0, ctx.Err()
 	case ev := <-done:
+		finish(nil)
 		m, ok := ev.(*kafka.Message)
 		if !ok {
 			return 0, wrap(ctx, op, topic, errors.New("unexpected delivery event"))
@@ -61,8 +70,6 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 			return 0, t.produceErr(ctx, op, topic, err)
 		}
 		return int64(m.TopicPartition.Offset), nil
-	case <-ctx.Done():
-		return 0, ctx.Err()
 	}
 }
 

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/IBM/sarama v1.61.1
+	github.com/confluentinc/confluent-kafka-go/v2 v2.11.1
 	github.com/ktables/ktables v0.0.0
 	github.com/ktables/ktables/internal/brokertest v0.0.0
 	github.com/ktables/ktables/transport_franz v0.0.0
@@ -25,6 +26,7 @@ require (
 	github.com/jcmturner/gokrb5/v8 v8.4.4 // indirect
 	github.com/jcmturner/rpc/v2 v2.0.3 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/ktables/ktables/transport_confluent v0.0.0
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/rcrowley/go-metrics v0.0.0-20250401214520-65e299d6c5c9 // indirect
 	github.com/twmb/franz-go/pkg/kadm v1.20.0 // indirect
@@ -44,3 +46,5 @@ replace (
 	github.com/ktables/ktables/transport_kafkago => ../../transport_kafkago
 	github.com/ktables/ktables/transport_sarama => ../../transport_sarama
 )
+
+replace github.com/ktables/ktables/transport_confluent => ../../transport_confluent
