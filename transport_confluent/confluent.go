@@ -296,18 +296,18 @@ func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, erro
 		md  *kafka.Metadata
 		err error
 	}
-	ctx, done := t.watch(ctx)
+	wctx, done := t.watch(ctx)
 	ch := make(chan answer, 1)
 	go func() {
-		md, err := t.adm.GetMetadata(&topic, false, timeoutMs(ctx, defaultTimeout))
+		md, err := t.adm.GetMetadata(&topic, false, timeoutMs(wctx, defaultTimeout))
 		ch <- answer{md, err}
 	}()
 	var a answer
 	select {
 	case a = <-ch:
 		done(nil)
-	case <-ctx.Done():
-		return nil, done(ctx.Err())
+	case <-wctx.Done():
+		return nil, done(wctx.Err())
 	}
 	if a.err != nil {
 		return nil, wrap(ctx, op, topic, a.err)
