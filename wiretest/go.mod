@@ -4,8 +4,10 @@ go 1.26.0
 
 require (
 	github.com/IBM/sarama v1.61.1
+	github.com/confluentinc/confluent-kafka-go/v2 v2.11.1
 	github.com/ktables/ktables v0.1.0
 	github.com/ktables/ktables/kafkatest v0.1.0
+	github.com/ktables/ktables/transport_confluent v0.1.0
 	github.com/ktables/ktables/transport_franz v0.1.0
 	github.com/ktables/ktables/transport_kafkago v0.1.0
 	github.com/ktables/ktables/transport_sarama v0.1.0
@@ -40,6 +42,7 @@ require (
 replace (
 	github.com/ktables/ktables => ../
 	github.com/ktables/ktables/kafkatest => ../kafkatest
+	github.com/ktables/ktables/transport_confluent => ../transport_confluent
 	github.com/ktables/ktables/transport_franz => ../transport_franz
 	github.com/ktables/ktables/transport_kafkago => ../transport_kafkago
 	github.com/ktables/ktables/transport_sarama => ../transport_sarama

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/IBM/sarama v1.61.1
+	github.com/confluentinc/confluent-kafka-go/v2 v2.11.1
 	github.com/ktables/ktables v0.1.0
 	github.com/ktables/ktables/transport_franz v0.1.0
 	github.com/ktables/ktables/transport_kafkago v0.1.0
@@ -26,6 +27,7 @@ require (
 	github.com/jcmturner/rpc/v2 v2.0.3 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/ktables/ktables/kafkatest v0.1.0
+	github.com/ktables/ktables/transport_confluent v0.1.0
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/rcrowley/go-metrics v0.0.0-20250401214520-65e299d6c5c9 // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.15.1 // indirect
@@ -45,3 +47,5 @@ replace (
 )
 
 replace github.com/ktables/ktables/kafkatest => ../../kafkatest
+
+replace github.com/ktables/ktables/transport_confluent => ../../transport_confluent

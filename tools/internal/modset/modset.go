@@ -84,6 +84,27 @@ func main() {
 	{Dir: "transport_franz", Path: Prefix + "/transport_franz", Forbidden: []string{"github.com/twmb/franz-go/pkg/kfake", Prefix + "/kafkatest", Prefix + "/wiretest"}, Main: adapterMain("franztransport", "transport_franz", `franztransport.New([]string{"127.0.0.1:1"})`)},
 	{Dir: "transport_sarama", Path: Prefix + "/transport_sarama", Forbidden: noFranz, Main: adapterMain("saramatransport", "transport_sarama", `saramatransport.New([]string{"127.0.0.1:1"}, saramatransport.NewConfig())`)},
 	{Dir: "transport_kafkago", Path: Prefix + "/transport_kafkago", Forbidden: noFranz, Main: adapterMain("kafkagotransport", "transport_kafkago", `kafkagotransport.New([]string{"127.0.0.1:1"})`)},
+	{Dir: "transport_confluent", Path: Prefix + "/transport_confluent", Forbidden: noFranz, Main: `package main
+
+import (
+	"fmt"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	confluenttransport "github.com/ktables/ktables/transport_confluent"
+)
+
+func main() {
+	tr, err := confluenttransport.New(kafka.ConfigMap{"bootstrap.servers": "127.0.0.1:1"})
+	if err != nil {
+		panic(err)
+	}
+	if err := tr.Close(); err != nil {
+		panic(err)
+	}
+	fmt.Println("ok")
+}
+`},
 	{Dir: "kafkatest", Path: Prefix + "/kafkatest", Forbidden: []string{Prefix + "/wiretest"}, Main: `package main
 
 import (

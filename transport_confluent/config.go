@@ -1,0 +1,168 @@
+//go:build cgo
+
+package confluenttransport
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/ktables/ktables/transport"
+)
+
+// producerDefaults are set on the transport's own producer unless the
+// caller's ConfigMap sets them. SPEC W4: defaults every broker and every
+// reader language handles, set explicitly rather than left to the version
+// of librdkafka: acks from all in-sync replicas, no compression,
+// idempotence opt-in. linger.ms 0 because a table writer waits for each
+// acknowledgement; concurrent writes still share requests while one is in
+// flight. Topics are never created by a metadata request: the core creates
+// them explicitly (SPEC X5).
+var producerDefaults = kafka.ConfigMap{
+	"acks":                     "all",
+	"compression.type":         "none",
+	"enable.idempotence":       false,
+	"linger.ms":                0,
+	"allow.auto.create.topics": false,
+}
+
+// sharedDefaults apply to every handle the transport opens. librdkafka
+// leaves Nagle's algorithm on, which delays small requests (a barrier's
+// ListOffsets, a single write) by tens of milliseconds.
+var sharedDefaults = kafka.ConfigMap{
+	"socket.nagle.disable": true,
+	// librdkafka logs to stderr at info level by default, which includes
+	// routine notices; warnings and errors are kept.
+	"log_level": 4,
+	// librdkafka waits this long before it believes a topic is missing
+	// (30 s by default, for topics still propagating after creation). The
+	// core confirms an unknown topic itself and retries it at open, so a
+	// deleted topic is reported within a second instead.
+	"topic.metadata.propagation.max.ms": 1000,
+}
+
+// isolationDefault is W4's isolation level, the same as every other
+// adapter's. librdkafka's own default is read_committed; set
+// isolation.level to choose it.
+const isolationDefault = "read_uncommitted"
+
+// consumerForced are set on every fetch session's consumer whatever the
+// caller's ConfigMap says, because the fetch contract depends on them
+// (SPEC X3, ADR 7): positions are explicit and never committed; a position
+// outside the log is reported, not reset; the end of a partition is
+// reported, so positions reach end offsets after transaction markers, which
+// librdkafka does not deliver.
+var consumerForced = kafka.ConfigMap{
+	"enable.auto.commit":       false,
+	"enable.auto.offset.store": false,
+	"auto.offset.reset":        "error",
+	"enable.partition.eof":     true,
+	"allow.auto.create.topics": false,
+	"go.events.channel.enable": false,
+	// Assign-only: no rebalance callbacks to route.
+	"go.application.rebalance.enable": false,
+}
+
+// producerConfig is the ConfigMap of the transport's producer: consumer
+// properties would only draw librdkafka's warnings.
+func producerConfig(base kafka.ConfigMap) kafka.ConfigMap {
+	m := withDefaults(clone(base), producerDefaults)
+	delete(m, "isolation.level")
+	return m
+}
+
+// clone copies m; kafka.ConfigMap values are scalars.
+func clone(m kafka.ConfigMap) kafka.ConfigMap {
+	out := make(kafka.ConfigMap, len(m)+len(consumerForced)+len(producerDefaults))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func withDefaults(m kafka.ConfigMap, defaults kafka.ConfigMap) kafka.ConfigMap {
+	for k, v := range defaults {
+		if _, set := m[k]; !set {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// checkConfig rejects what the core cannot work with, at construction.
+func checkConfig(conf kafka.ConfigMap) error {
+	if conf == nil {
+		return invalidConfig(errors.New("nil ConfigMap"))
+	}
+	if !nonEmpty(conf, "bootstrap.servers") && !nonEmpty(conf, "metadata.broker.list") {
+		return invalidConfig(errors.New("bootstrap.servers is not set"))
+	}
+	if nonEmpty(conf, "transactional.id") {
+		return invalidConfig(errors.New("transactional.id is not supported: the core produces outside transactions"))
+	}
+	if v, set := conf["isolation.level"]; set {
+		if s := fmt.Sprint(v); s != "read_committed" && s != "read_uncommitted" {
+			return invalidConfig(fmt.Errorf("isolation.level %q: want read_committed or read_uncommitted", s))
+		}
+	}
+	return nil
+}
+
+func nonEmpty(conf kafka.ConfigMap, key string) bool {
+	v, ok := conf[key]
+	return ok && v != nil && fmt.Sprint(v) != ""
+}
+
+func readCommitted(conf kafka.ConfigMap) bool {
+	v, _ := conf.Get("isolation.level", isolationDefault)
+	return fmt.Sprint(v) == "read_committed"
+}
+
+// consumerConfig is the ConfigMap of one fetch session's consumer.
+func consumerConfig(base kafka.ConfigMap, opts transport.FetchOptions, maxWait time.Duration) kafka.ConfigMap {
+	m := clone(base)
+	for k := range producerDefaults {
+		if _, callers := base[k]; !callers {
+			delete(m, k)
+		}
+	}
+	for k, v := range consumerForced {
+		m[k] = v
+	}
+	if _, set := m["isolation.level"]; !set {
+		m["isolation.level"] = isolationDefault
+	}
+	m["fetch.wait.max.ms"] = int(maxWait.Milliseconds())
+	if opts.MaxBytes > 0 {
+		m["fetch.max.bytes"] = int(opts.MaxBytes)
+	}
+	if !nonEmpty(m, "group.id") {
+		// librdkafka consumes assigned partitions only with a group
+		// subsystem; the group is never joined nor committed to.
+		m["group.id"] = "ktables-fetch-" + randomHex()
+	}
+	return m
+}
+
+func randomHex() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func invalidConfig(err error) error {
+	return transport.NewError("new", "", transport.ErrInvalidConfig, fmt.Errorf("confluenttransport: %w", err))
+}
+
+// timeoutMs is what a librdkafka call taking a timeout instead of a
+// context gets: ctx's remaining time, or def.
+func timeoutMs(ctx interface{ Deadline() (time.Time, bool) }, def time.Duration) int {
+	if d, ok := ctx.Deadline(); ok {
+		return max(1, int(time.Until(d).Milliseconds()))
+	}
+	return int(def.Milliseconds())
+}

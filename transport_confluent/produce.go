@@ -1,0 +1,89 @@
+//go:build cgo
+
+package confluenttransport
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/ktables/ktables/transport"
+)
+
+var errNoProducer = transport.NewError("produce", "", transport.ErrInvalidConfig,
+	errors.New("confluenttransport: no Producer was given to NewFromHandles"))
+
+// Produce appends rec to rec.Partition of topic and returns its offset once
+// acknowledged per the producer's acks. Calls from many goroutines are
+// pipelined: each hands its message to librdkafka, which batches the
+// messages of concurrent callers into shared produce requests, and waits on
+// a delivery channel of its own. A nil rec.Value is sent as a null value
+// (tombstone), an empty one as an empty value. (X4)
+//
+// When ctx is done first, Produce returns ctx's error; the record may still
+// be written, as with any Kafka producer.
+func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Record) (int64, error) {
+	const op = "produce"
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if t.isClosed() {
+		return 0, closedErr(op, topic)
+	}
+	if t.prod == nil {
+		return 0, errNoProducer
+	}
+	msg := &kafka.Message{
+		TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: rec.Partition},
+		Key:            rec.Key,
+		Value:          rec.Value,
+		Timestamp:      rec.Timestamp,
+	}
+	if len(rec.Headers) > 0 {
+		msg.Headers = make([]kafka.Header, len(rec.Headers))
+		for i, h := range rec.Headers {
+			msg.Headers[i] = kafka.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	// Buffered: a report that arrives after ctx ended is dropped with the
+	// channel, not blocking librdkafka's poller.
+	done := make(chan kafka.Event, 1)
+	if err := t.prod.Produce(msg, done); err != nil {
+		return 0, t.produceErr(ctx, op, topic, err)
+	}
+	wctx, finish := t.watch(ctx)
+	select {
+	case <-wctx.Done():
+		if err := finish(ctx.Err()); err != nil {
+			return 0, err
+		}
+		return 0, ctx.Err()
+	case ev := <-done:
+		finish(nil)
+		m, ok := ev.(*kafka.Message)
+		if !ok {
+			return 0, wrap(ctx, op, topic, errors.New("unexpected delivery event"))
+		}
+		if err := m.TopicPartition.Error; err != nil {
+			return 0, t.produceErr(ctx, op, topic, err)
+		}
+		return int64(m.TopicPartition.Offset), nil
+	}
+}
+
+func (t *Transport) produceErr(ctx context.Context, op, topic string, err error) error {
+	if t.isClosed() {
+		return transport.NewError(op, topic, transport.ErrClosed, err)
+	}
+	err = wrap(ctx, op, topic, err)
+	if errors.Is(err, transport.ErrAuthorization) || errors.Is(err, transport.ErrUnknownTopic) {
+		// librdkafka keeps a topic-level error on the topic and fails
+		// later messages with it until its next metadata refresh, which may
+		// be minutes away: refresh now, so that the next Produce gets the
+		// broker's current answer rather than a remembered one.
+		_, _ = t.prod.GetMetadata(&topic, false, timeoutMs(ctx, time.Second))
+	}
+	return err
+}
