@@ -161,3 +161,20 @@ func TestKcatRoundTrip(t *testing.T) {
 		t.Fatalf("kcat did not read the CLI's write: %q", out.String())
 	}
 }
+
+// Issue 20 item 8: the broker prints its address and a kcat line.
+func TestBrokerPrintsKcatLine(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"broker", "--listen", "127.0.0.1:0"}, &out, &errb) }()
+	waitFor(t, 10*time.Second, "the kcat line", func() bool { return strings.Contains(out.String(), "kcat -b ") })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("broker exit %d", code)
+	}
+	if !regexp.MustCompile(`listening on 127\.0\.0\.1:\d+`).MatchString(out.String()) ||
+		!regexp.MustCompile(`kcat -b 127\.0\.0\.1:\d+ -X partitioner=murmur2_random`).MatchString(out.String()) {
+		t.Fatalf("broker printed %q", out.String())
+	}
+}
