@@ -62,8 +62,8 @@ func TestDemoNarratesAndCleansUp(t *testing.T) {
 	})
 }
 
-// Issue 20 item 7: Ctrl-C ends the demo gracefully: its instances leave
-// with tombstones, one line, exit 0.
+// Issue 20 item 7: Ctrl-C ends the demo gracefully: its instances revoke
+// their leases with tombstones, one line, exit 0.
 func TestDemoInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -80,8 +80,71 @@ func TestDemoInterrupt(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the demo did not end after Ctrl-C")
 	}
-	if n := strings.Count(out.String(), "interrupted"); n != 1 || !regexp.MustCompile(`interrupted: [23] instances left with acknowledged tombstones`).MatchString(out.String()) ||
+	if n := strings.Count(out.String(), "interrupted"); n != 1 ||
+		!regexp.MustCompile(`interrupted: 3 instances revoked their leases: tombstones acknowledged \(billing/host-a p\d@\d+, `).MatchString(out.String()) ||
 		!strings.Contains(out.String(), "view: (empty)") || errb.String() != "" {
 		t.Fatalf("interrupted demo printed:\n%s\nstderr: %s", out.String(), errb.String())
+	}
+}
+
+// demoAt returns the time of the first narrated line containing s, and
+// whether there is one.
+func demoAt(t *testing.T, out, s string) (float64, bool) {
+	t.Helper()
+	for _, m := range demoLine.FindAllStringSubmatch(out, -1) {
+		if strings.Contains(m[2], s) {
+			at, err := strconv.ParseFloat(m[1], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return at, true
+		}
+	}
+	return 0, false
+}
+
+// Issue 19 item 3 (SPEC V5): the crashed instance stops heartbeating,
+// writes no tombstone, and disappears from both readers' views within the
+// TTL + 1 s of its last acknowledged heartbeat — not before the TTL — and
+// the narration says when.
+func TestDemoLeaseExpiry(t *testing.T) {
+	const ttl = 1.0
+	r := ok(t, "demo", "--duration", "2s", "--ttl", "1s")
+	out := r.stdout
+	crash, ok1 := demoAt(t, out, "instance search/host-a CRASHES")
+	restart, ok2 := demoAt(t, out, "instance search/host-a restarts")
+	if !ok1 || !ok2 || restart < crash {
+		t.Fatalf("no crash and restart:\n%s", out)
+	}
+	m := regexp.MustCompile(`last heartbeat acknowledged at \[\s*([0-9.]+)s\]`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("the crash line gives no last heartbeat:\n%s", out)
+	}
+	last, _ := strconv.ParseFloat(m[1], 64)
+	if beat, ok := demoAt(t, out, "instance search/host-a heartbeat #1 "); !ok || beat > crash {
+		t.Fatalf("the instance crashed before its first heartbeat:\n%s", out)
+	}
+	for _, rd := range []string{"reader-1", "reader-2"} {
+		at, ok := demoAt(t, out, rd+": search/host-a expired: its last record")
+		if !ok {
+			t.Fatalf("%s narrated no expiry:\n%s", rd, out)
+		}
+		if d := at - last; d < ttl-0.01 || d > ttl+1 {
+			t.Errorf("%s expired search/host-a %.3fs after its last heartbeat, want within [TTL, TTL + 1s]", rd, d)
+		}
+	}
+	// Between the crash and the restart the instance writes nothing: no
+	// heartbeat, no tombstone.
+	for _, mm := range demoLine.FindAllStringSubmatch(out, -1) {
+		at, _ := strconv.ParseFloat(mm[1], 64)
+		if at > crash && at < restart && strings.HasPrefix(mm[2], "instance search/host-a ") && !strings.Contains(mm[2], "restarts") {
+			t.Errorf("the crashed instance wrote: %s", mm[0])
+		}
+	}
+	if !regexp.MustCompile(`gone from every reader's view, counted from its last acknowledged heartbeat: reader-1 after [0-9.]+m?s, reader-2 after [0-9.]+m?s \(TTL 1s\)`).MatchString(out) {
+		t.Errorf("no summary of the expiry timings:\n%s", out)
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
 	}
 }
