@@ -112,7 +112,8 @@ func writeKey(ctx context.Context, tr transport.Transport, topic string, key []s
 		}
 		return w.SetWithToken(ctx, key[0], key[1], value)
 	}
-	w, err := ktables.OpenWriter(ctx, tr, topic, ktables.Bytes())
+	// keyArgs checked the key per --keys: with base64 it may be any bytes.
+	w, err := ktables.OpenWriter(ctx, tr, topic, ktables.Bytes(), ktables.WithKeyFormat(ktables.RawKeys()))
 	if err != nil {
 		return ktables.Token{}, err
 	}

@@ -271,7 +271,9 @@ func openRaw(ctx context.Context, tr transport.Transport, tf *tableFlags, opts [
 		}
 		return &table{grouped: g}, nil
 	}
-	f, err := ktables.Open(ctx, tr, tf.topic, ktables.Bytes(), opts...)
+	// Any bytes make a key: --keys decides how the command shows them
+	// (utf8 skips and counts what is not text, base64 shows it).
+	f, err := ktables.Open(ctx, tr, tf.topic, ktables.Bytes(), append(opts, ktables.WithKeyFormat(ktables.RawKeys()))...)
 	if err != nil {
 		return nil, err
 	}
