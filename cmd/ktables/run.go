@@ -26,7 +26,7 @@ type stdio struct {
 }
 
 var commands = []command{
-	{"demo", "run the library's main job: registry, live view, tombstone, barrier, stats (embedded broker by default)", runDemo},
+	{"demo", "run the library's main job, a live registry: leases, a crash that expires, a watch, a barrier (embedded broker by default)", runDemo},
 	{"broker", "run an in-memory development Kafka broker (kfake) until interrupted", runBroker},
 	{"dump", "print a whole table as JSON or text", runDump},
 	{"get", "print one value of a table", runGet},
