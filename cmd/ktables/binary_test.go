@@ -106,7 +106,8 @@ func brokerBin(t *testing.T) (*started, string) {
 	return b, addr
 }
 
-// TestBinary runs every item of issue 20 through the built binary.
+// TestBinary runs the operator's commands through the built binary: every
+// item of issue 20, and the freshness and lease commands of issues 18 and 19.
 func TestBinary(t *testing.T) {
 	b, addr := brokerBin(t)
 	c := []string{"--brokers", addr, "--timeout", "20s"}
@@ -167,6 +168,38 @@ func TestBinary(t *testing.T) {
 		r = bin(t, args([]string{"dump", "--grouped"}, c, tf)...)
 		if r.code != 0 || r.stdout != "{}\n" || !strings.Contains(r.stderr, "1 record with a foreign key") {
 			t.Fatalf("dump --grouped: %+v", r)
+		}
+	})
+	t.Run("print-token, wait-for, status, watch", func(t *testing.T) {
+		topic, tf := topicFlag(t)
+		bin(t, args([]string{"ensure-topic", "--partitions", "3"}, c, tf)...)
+		w := startBin(t, args([]string{"watch", "--snapshot"}, c, tf)...)
+		waitFor(t, 20*time.Second, "catch-up", func() bool { return strings.Contains(w.err.String(), "caught up with 0 keys;") })
+		r := bin(t, args([]string{"set", "--print-token"}, c, tf, []string{"flag", "on"})...)
+		if r.code != 0 || !tokenLine.MatchString(r.stdout) {
+			t.Fatalf("set --print-token: %+v", r)
+		}
+		tok := strings.TrimSpace(r.stdout)
+		if r := bin(t, args([]string{"get", "--wait-for", tok}, c, tf, []string{"flag"})...); r.code != 0 || r.stdout != "on\n" {
+			t.Fatalf("get --wait-for: %+v", r)
+		}
+		checkFail(t, bin(t, args([]string{"dump", "--wait-for", "kt1:" + topic + ":x"}, c, tf)...), 2, "invalid token")
+		r = bin(t, args([]string{"status", "--format", "json"}, c, tf)...)
+		if r.code != 0 || !strings.Contains(r.stdout, `"position": "`+tok+`"`) || !strings.Contains(r.stdout, `"high_watermark": 1`) {
+			t.Fatalf("status: %+v", r)
+		}
+		waitFor(t, 20*time.Second, "the watch line", func() bool { return strings.Contains(w.stdout.String(), `"op":"set","key":"flag","value":"on"`) })
+		if code := w.interrupt(t); code != 0 {
+			t.Fatalf("watch exit %d: %s", code, w.err.String())
+		}
+		if !strings.HasPrefix(w.stdout.String(), `{"op":"synced","token":"kt1:`+topic+`"}`) {
+			t.Fatalf("watch --snapshot printed %q", w.stdout.String())
+		}
+	})
+	t.Run("demo with leases", func(t *testing.T) {
+		r := bin(t, "demo", "--duration", "1s", "--ttl", "500ms")
+		if r.code != 0 || !strings.Contains(r.stdout, "search/host-a is gone from every reader's view") || !strings.Contains(r.stdout, "done") {
+			t.Fatalf("demo: %+v", r)
 		}
 	})
 	t.Run("demo Ctrl-C and cleanup", func(t *testing.T) {

@@ -16,21 +16,26 @@ import (
 	franztransport "github.com/ktables/ktables/transport_franz"
 )
 
+// The demo's story (issue 19 item 3) on its embedded broker, with every
+// client.
 func TestDemoEmbedded(t *testing.T) {
 	if seeds := kafkatest.External(); len(seeds) > 0 {
 		t.Skip("KTABLES_BROKERS is set: the demo would use it instead of its embedded broker")
 	}
 	forEachClient(t, func(t *testing.T, client string) {
-		r := ok(t, "demo", "--duration", "1s", "--client", client)
+		r := ok(t, "demo", "--duration", "1s", "--ttl", "600ms", "--client", client)
 		for _, want := range []string{
-			"embedded broker", "ensure-topic ktables-demo-", ": created (cleanup.policy=compact",
-			"live view: ", "barrier: ", "search/host-a present: false", "stats: ", "done",
+			"embedded broker", "ensure-topic ktables-demo-", ": created (cleanup.policy=compact", "LogAppendTime",
+			"reader-1 open: caught up", "reader-2 open: caught up", "watch (reader-1): synced: 0 members",
+			"instance search/host-a announced 10.0.1.1:9200 with a lease", "watch (reader-1): set search/host-a = 10.0.1.1:9200 (a new member",
+			"instance search/host-a CRASHES", "search/host-a is gone from every reader's view", "reader-1 shows search/host-a again",
+			"watch (reader-1): delete billing/host-a (tombstone", "shutdown: every lease revoked", "view: (empty)", "stats (reader-1): ", "done",
 		} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("demo output lacks %q", want)
 			}
 		}
-		if !regexp.MustCompile(`barrier: [0-9.]+(µs|ms|s) — all 3`).MatchString(r.stdout) {
+		if !regexp.MustCompile(`barrier \(reader-1\): [0-9.]+(µs|ms|s) — all 3`).MatchString(r.stdout) {
 			t.Errorf("demo output has no barrier latency")
 		}
 		if r.took > 20*time.Second {
@@ -44,10 +49,15 @@ func TestDemoEmbedded(t *testing.T) {
 
 func TestDemoBrokers(t *testing.T) {
 	seeds := kafkatest.Start(t)
-	r := ok(t, "demo", "--duration", "500ms", "--brokers", strings.Join(seeds, ","))
+	r := ok(t, "demo", "--duration", "500ms", "--ttl", "300ms", "--brokers", strings.Join(seeds, ","))
 	if strings.Contains(r.stdout, "embedded broker") || !strings.Contains(r.stdout, "cluster: "+strings.Join(seeds, ",")) {
 		t.Fatalf("demo --brokers did not use the brokers:\n%s", r.stdout)
 	}
+}
+
+func TestDemoUsage(t *testing.T) {
+	expectFail(t, 2, "--ttl must be at least 100ms, got 50ms", "demo", "--ttl", "50ms")
+	expectFail(t, 2, "demo takes no arguments, got 1 argument", "demo", "x")
 }
 
 // startBrokerCmd runs "ktables broker" until the test ends and returns its
@@ -159,5 +169,22 @@ func TestKcatRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "d:4") {
 		t.Fatalf("kcat did not read the CLI's write: %q", out.String())
+	}
+}
+
+// Issue 20 item 8: the broker prints its address and a kcat line.
+func TestBrokerPrintsKcatLine(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"broker", "--listen", "127.0.0.1:0"}, &out, &errb) }()
+	waitFor(t, 10*time.Second, "the kcat line", func() bool { return strings.Contains(out.String(), "kcat -b ") })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("broker exit %d", code)
+	}
+	if !regexp.MustCompile(`listening on 127\.0\.0\.1:\d+`).MatchString(out.String()) ||
+		!regexp.MustCompile(`kcat -b 127\.0\.0\.1:\d+ -X partitioner=murmur2_random`).MatchString(out.String()) {
+		t.Fatalf("broker printed %q", out.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -18,23 +19,25 @@ import (
 
 // endpoint is what each instance of the demo announces in the registry.
 type endpoint struct {
-	Addr  string `json:"addr"`
-	Beats int    `json:"beats"`
+	Addr string `json:"addr"`
 }
 
 func runDemo(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet(sio, "demo", "",
-		"Run the library's main job and narrate every step and every write: ensure a compacted topic,\n"+
-			"start a few service instances that announce themselves in a grouped registry (each with its\n"+
-			"own GroupedWriter) and heartbeat, follow the live view, delete a member with a tombstone,\n"+
-			"measure a read-your-own-writes barrier and print the table's stats. Without --brokers (or\n"+
-			"$"+envBrokers+") it starts an embedded in-process broker; with --brokers it uses a fresh topic\n"+
-			"ktables-demo-<random> and deletes it at the end. Ctrl-C ends it early: the instances leave\n"+
-			"(tombstones) and it exits 0.")
+		"Run the library's main job, a live service registry, and narrate every step and every write:\n"+
+			"ensure a compacted topic (LogAppendTime), open two readers WithTTL and watch one of them, start\n"+
+			"three service instances that announce themselves with leases (GroupedWriter.Announce: each\n"+
+			"with its own transport and writer, heartbeating every ttl/3), measure a read-your-own-writes\n"+
+			"barrier, crash one instance (its transport closes; no tombstone) and show it expire from\n"+
+			"every reader's view after the TTL, restart it, and at the end revoke every lease (tombstones)\n"+
+			"and print the table's stats. Without --brokers (or $"+envBrokers+") it starts an embedded\n"+
+			"in-process broker; with --brokers it uses a fresh topic ktables-demo-<random> and deletes it\n"+
+			"at the end. Ctrl-C ends it early: the leases are revoked (tombstones) and it exits 0.")
 	var cf connFlags
 	cf.register(fs.FlagSet, sio)
 	fs.Lookup("timeout").Usage = "bound on each network step, on top of --duration"
-	duration := fs.Duration("duration", 10*time.Second, "how long the demo runs")
+	duration := fs.Duration("duration", 10*time.Second, "how long the demo runs, at least: the crash and expiry it shows take about 1.5 × --ttl")
+	ttl := fs.Duration("ttl", 3*time.Second, "the instances' lease TTL (heartbeats every ttl/3) and the readers' WithTTL")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -48,7 +51,10 @@ func runDemo(ctx context.Context, sio *stdio, args []string) error {
 	if *duration < 0 {
 		return usagef("--duration must not be negative")
 	}
-	d := &demo{cf: &cf, out: &narrator{w: sio.stdout, start: time.Now()}, duration: *duration}
+	if *ttl < ktables.MinTTL {
+		return usagef("--ttl must be at least %s, got %s", ktables.MinTTL, *ttl)
+	}
+	d := &demo{cf: &cf, out: &narrator{w: sio.stdout, start: time.Now()}, duration: *duration, ttl: *ttl}
 	err = d.run(ctx)
 	if ctx.Err() != nil {
 		// Ctrl-C is how a demo is meant to end early: not an error.
@@ -64,18 +70,16 @@ func runDemo(ctx context.Context, sio *stdio, args []string) error {
 	return err
 }
 
-// heartbeatInterval is how often each instance rewrites its entry.
-var heartbeatInterval = time.Second
-
 type demo struct {
-	cf          *connFlags
-	out         *narrator
-	duration    time.Duration
-	tr          transport.Transport
-	topic       string
-	reg         *ktables.GroupedTable[endpoint]
-	live        []*instance // announced and not left
-	interrupted bool
+	cf            *connFlags
+	out           *narrator
+	duration, ttl time.Duration
+	tr            transport.Transport // topic management
+	topic         string
+	readers       []*reader
+	live          []*instance // announced, neither crashed nor revoked
+	crashed       []*instance
+	interrupted   bool
 }
 
 // narrator prints numbered lines with the time since the demo started.
@@ -92,8 +96,9 @@ func (n *narrator) say(format string, args ...any) {
 }
 
 func (d *demo) run(parent context.Context) error {
-	// Every network step is bounded by --timeout on top of the demo's length.
-	ctx, cancel := context.WithTimeout(parent, d.duration+d.cf.timeout)
+	// Every network step is bounded by --timeout on top of the demo's
+	// length and the crash story's.
+	ctx, cancel := context.WithTimeout(parent, d.duration+3*d.ttl+d.cf.timeout)
 	defer cancel()
 
 	external := len(d.cf.seeds()) > 0
@@ -114,10 +119,10 @@ func (d *demo) run(parent context.Context) error {
 	}
 	defer tr.Close()
 	d.tr = tr
-	d.out.say("client: %s", d.cf.client)
+	d.out.say("client: %s; every instance and every reader below has a connection of its own, as separate processes would", d.cf.client)
 
 	d.topic = "ktables-demo-" + randomHex(4)
-	res, err := ensureTopic(ctx, tr, d.topic, []ktables.Option{ktables.WithPartitions(3)})
+	res, err := ensureTopic(ctx, tr, d.topic, []ktables.Option{ktables.WithPartitions(3), ktables.WithLogAppendTime()})
 	if err != nil {
 		return d.cf.explain(ctx, fmt.Sprintf("ensuring topic %q", d.topic), err)
 	}
@@ -125,66 +130,47 @@ func (d *demo) run(parent context.Context) error {
 	if res.Outcome == ktables.OutcomeCreated {
 		policy = "compact"
 	}
-	d.out.say("ensure-topic %s: %s (cleanup.policy=%s, 3 partitions)", res.Topic, res.Outcome, policy)
+	d.out.say("ensure-topic %s: %s (cleanup.policy=%s, 3 partitions, message.timestamp.type=LogAppendTime: the broker's clock stamps heartbeats)",
+		res.Topic, res.Outcome, policy)
 	if external && res.Outcome == ktables.OutcomeCreated {
 		defer d.deleteTopic(ctx)
 	}
 
-	// The registry: a grouped table whose hooks wake the view printer.
-	changed := make(chan struct{}, 1)
-	wake := func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	}
-	reg, err := ktables.OpenGrouped(ctx, tr, d.topic, ktables.JSON[endpoint](),
-		ktables.WithoutEnsureTopic(),
-		ktables.OnMemberSet(func(string, string, endpoint) { wake() }),
-		ktables.OnMemberDelete(func(string, string, endpoint) { wake() }),
-	)
-	if err != nil {
-		return d.cf.explain(ctx, "opening the registry", err)
-	}
-	defer reg.Close()
-	d.reg = reg
-	d.out.say("registry open: %s, %d members (GroupedTable over %s)", reg.Status(), reg.TotalMembers(), d.topic)
-
-	viewDone := make(chan struct{})
-	stopView := make(chan struct{})
-	go func() {
-		defer close(viewDone)
-		last := ""
-		for {
-			select {
-			case <-changed:
-				if v := view(reg.Snapshot()); v != last {
-					last = v
-					d.out.say("live view: %s", v)
-				}
-			case <-stopView:
-				return
-			}
-		}
-	}()
+	// Two readers, as two other services would have them; the first one's
+	// watch narrates every event.
+	wctx, stopWatches := context.WithCancel(ctx)
+	var watches sync.WaitGroup
 	defer func() {
-		close(stopView)
-		<-viewDone
+		stopWatches()
+		watches.Wait()
+		for _, r := range d.readers {
+			r.close()
+		}
 	}()
-	// Whatever ends the demo, the instances still announced leave.
-	defer d.leaveAll(ctx, parent)
+	for i := range 2 {
+		name := fmt.Sprintf("reader-%d", i+1)
+		r, err := openReader(ctx, d.cf, d.out, name, d.topic, d.ttl, i == 0)
+		if err != nil {
+			return d.cf.explain(ctx, "opening "+name, err)
+		}
+		d.readers = append(d.readers, r)
+		d.out.say("%s open: %s, %s (GroupedTable WithTTL(%s): hides a member whose last record is older)",
+			name, r.reg.Status(), plural(r.reg.TotalMembers(), "member"), d.ttl)
+		watches.Go(func() { r.watch(wctx) })
+	}
 
-	if err := d.main(ctx, parent); err != nil {
-		return err
-	}
+	err = d.main(ctx, parent)
 	if parent.Err() != nil {
-		return nil // leaveAll narrates the interruption
+		stopWatches() // one line on Ctrl-C: the watch stops narrating
 	}
-	if err := d.leaveAll(ctx, parent); err != nil {
+	if serr := d.shutdown(ctx, parent); err == nil {
+		err = serr
+	}
+	if err != nil || parent.Err() != nil {
 		return err
 	}
-	s := reg.Stats()
-	d.out.say("stats: %d records applied, %d tombstones, %d skipped, %d retries; caught up in %s over %d partitions",
+	s := d.readers[0].reg.Stats()
+	d.out.say("stats (reader-1): %d records applied, %d tombstones, %d skipped, %d retries; caught up in %s over %d partitions",
 		s.RecordsApplied, s.TombstonesApplied,
 		s.KeylessRecords+s.KeyDecodeErrors+s.ForeignKeys+s.ValueDecodeErrors, s.Retries,
 		s.CatchUpDuration.Round(time.Microsecond), s.Partitions)
@@ -192,76 +178,128 @@ func (d *demo) run(parent context.Context) error {
 	return nil
 }
 
-// main is the demo's story between opening the registry and shutdown.
+// main is the demo's story between opening the readers and shutdown. It
+// returns nil early on Ctrl-C.
 func (d *demo) main(ctx, parent context.Context) error {
-	reg := d.reg
-	// Three instances announce themselves concurrently.
 	insts := []*instance{
-		{group: "billing", member: "host-a", addr: "10.0.0.1:8080"},
-		{group: "billing", member: "host-b", addr: "10.0.0.2:8080"},
-		{group: "search", member: "host-a", addr: "10.0.1.1:9200"},
+		newInstance(d.out, "billing", "host-a", "10.0.0.1:8080"),
+		newInstance(d.out, "billing", "host-b", "10.0.0.2:8080"),
+		newInstance(d.out, "search", "host-a", "10.0.1.1:9200"),
 	}
-	if err := d.startAll(ctx, insts...); err != nil {
-		return err
+	// Announced a ninth of a TTL apart, so that the heartbeats (every
+	// ttl/3) spread out instead of arriving together.
+	for i, in := range insts {
+		if i > 0 && !d.pause(parent, d.ttl/9) {
+			return nil
+		}
+		if err := d.start(ctx, in); err != nil {
+			return err
+		}
 	}
-
-	// Read your own writes: every acknowledged announcement is visible.
+	reg := d.readers[0].reg
 	lat, err := d.barrier(ctx)
 	if err != nil {
 		return err
 	}
-	d.out.say("barrier: %s — all %d acknowledged announcements visible (%d members in %d groups)",
+	d.out.say("barrier (reader-1): %s — all %d acknowledged announcements visible (%d members in %d groups)",
 		lat, len(insts), reg.TotalMembers(), reg.GroupCount())
 	if ep, ok := reg.Get("billing", "host-a"); ok {
 		d.out.say("lookup billing/host-a -> %s (a memory read, no network)", ep.Addr)
 	}
 
-	// One instance leaves: a tombstone removes its member.
-	leaver := insts[2]
-	if err := d.leave(ctx, leaver); err != nil {
-		return d.cf.explain(ctx, "deleting search/host-a", err)
+	// A fifth of the way in, once it has heartbeaten, one instance crashes.
+	victim := insts[2]
+	crashAt := d.out.start.Add(d.duration / 5)
+	for time.Now().Before(crashAt) || victim.heartbeats() == 0 {
+		wait := time.NewTimer(max(time.Until(crashAt), time.Millisecond))
+		select {
+		case <-parent.Done():
+			wait.Stop()
+			return nil
+		case <-ctx.Done():
+			wait.Stop()
+			return d.cf.explain(ctx, "waiting for a heartbeat of "+victim.name(), ctx.Err())
+		case <-victim.wroteSig:
+		case <-wait.C:
+		}
+		wait.Stop()
 	}
-	d.out.say("instance search/host-a left: tombstone acknowledged")
-	lat, err = d.barrier(ctx)
-	if err != nil {
+	d.live = slices.DeleteFunc(d.live, func(x *instance) bool { return x == victim })
+	d.crashed = append(d.crashed, victim)
+	crashed := time.Now()
+	lastAck := victim.crash()
+	d.out.say("instance %s CRASHES: its process dies without a tombstone (its transport closes; the lease is not revoked); last heartbeat acknowledged at [%6.3fs]",
+		victim.name(), lastAck.Sub(d.out.start).Seconds())
+
+	// Every reader hides it once its last record is older than the TTL.
+	var gone []string
+	for _, r := range d.readers {
+		at, err := r.waitExpired(ctx, victim.name(), crashed)
+		if err != nil {
+			if parent.Err() != nil {
+				return nil
+			}
+			return d.cf.explain(ctx, r.name+" expiring "+victim.name(), err)
+		}
+		gone = append(gone, fmt.Sprintf("%s after %s", r.name, at.Sub(lastAck).Round(time.Millisecond)))
+	}
+	d.out.say("%s is gone from every reader's view, counted from its last acknowledged heartbeat: %s (TTL %s); view: %s",
+		victim.name(), strings.Join(gone, ", "), d.ttl, view(reg.Snapshot()))
+
+	// Halfway (or a heartbeat later), it restarts and announces again:
+	// readers show it again.
+	if !d.pause(parent, max(d.ttl/3, time.Until(d.out.start.Add(d.duration/2)))) {
+		return nil
+	}
+	d.out.say("instance %s restarts and announces itself again", victim.name())
+	if err := d.start(ctx, newInstance(d.out, victim.group, victim.member, victim.addr)); err != nil {
 		return err
 	}
-	d.out.say("barrier: %s — search/host-a present: %v; view: %s", lat, reg.Has("search", "host-a"), view(reg.Snapshot()))
-
-	// Halfway through, a new instance joins; until the end the others
-	// heartbeat (updating their values).
-	deadline := time.NewTimer(time.Until(d.out.start.Add(d.duration)))
-	defer deadline.Stop()
-	half := time.NewTimer(time.Until(d.out.start.Add(d.duration / 2)))
-	defer half.Stop()
-	joined := false
-	join := func() error {
-		joined = true
-		return d.startAll(ctx, &instance{group: "search", member: "host-c", addr: "10.0.1.3:9200"})
-	}
-	for {
-		select {
-		case <-half.C:
-			if !joined {
-				if err := join(); err != nil {
-					return err
-				}
-			}
-		case <-deadline.C:
-			if !joined {
-				return join()
-			}
-			return nil
-		case <-parent.Done():
+	if err := d.readers[0].waitMembers(ctx, "billing/host-a", "billing/host-b", "search/host-a"); err != nil {
+		if parent.Err() != nil {
 			return nil
 		}
+		return d.cf.explain(ctx, "reader-1 showing "+victim.name()+" again", err)
+	}
+	d.out.say("reader-1 shows %s again; view: %s", victim.name(), view(reg.Snapshot()))
+
+	// Until the end, the leases heartbeat.
+	d.pause(parent, time.Until(d.out.start.Add(d.duration)))
+	return nil
+}
+
+// pause waits for d, or until Ctrl-C; false means Ctrl-C.
+func (d *demo) pause(parent context.Context, dur time.Duration) bool {
+	if dur <= 0 {
+		return parent.Err() == nil
+	}
+	t := time.NewTimer(dur)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-parent.Done():
+		return false
 	}
 }
 
-// leaveAll makes every live instance leave with a tombstone, under a
-// context of its own so that Ctrl-C does not cancel the goodbyes, then
-// narrates the outcome in one line.
-func (d *demo) leaveAll(ctx, parent context.Context) error {
+// start announces an instance and counts it live.
+func (d *demo) start(ctx context.Context, in *instance) error {
+	if err := in.announce(ctx, d.cf, d.topic, d.ttl); err != nil {
+		return d.cf.explain(ctx, "announcing "+in.name(), err)
+	}
+	d.live = append(d.live, in)
+	return nil
+}
+
+// shutdown revokes every live lease (acknowledged tombstones) under a
+// context of its own, so that Ctrl-C does not cancel the goodbyes, releases
+// the crashed instances, and narrates the outcome: after Ctrl-C in one line.
+func (d *demo) shutdown(ctx, parent context.Context) error {
+	for _, in := range d.crashed {
+		in.release()
+	}
+	d.crashed = nil
 	if len(d.live) == 0 {
 		return nil
 	}
@@ -269,35 +307,42 @@ func (d *demo) leaveAll(ctx, parent context.Context) error {
 	d.live = nil
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), d.cf.timeout)
 	defer ccancel()
+	quiet := parent.Err() != nil
+	if !quiet {
+		d.out.say("shutdown: every instance revokes its lease")
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(insts))
 	for i, in := range insts {
-		wg.Go(func() { errs[i] = in.leave(cctx) })
+		in.mu.Lock()
+		in.quiet = quiet
+		in.mu.Unlock()
+		wg.Go(func() { errs[i] = in.revoke(cctx) })
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return d.cf.explain(cctx, "deleting "+insts[i].name(), err)
-		}
+	if err := errors.Join(errs...); err != nil {
+		return d.cf.explain(cctx, "revoking the leases", err)
 	}
 	lat, err := d.barrier(cctx)
 	if err != nil {
 		return err
 	}
-	if parent.Err() != nil {
+	reg := d.readers[0].reg
+	if quiet {
+		var at []string
+		for _, in := range insts {
+			at = append(at, in.name()+" "+in.tombAt)
+		}
 		d.interrupted = true
-		d.out.say("interrupted: %s left with acknowledged tombstones; barrier %s; view: %s",
-			plural(len(insts), "instance"), lat, view(d.reg.Snapshot()))
+		d.out.say("interrupted: %s revoked their leases: tombstones acknowledged (%s); barrier %s; view: %s",
+			plural(len(insts), "instance"), strings.Join(at, ", "), lat, view(reg.Snapshot()))
 		return nil
 	}
-	d.out.say("shutdown: every instance left; barrier %s; view: %s", lat, view(d.reg.Snapshot()))
+	if err := d.readers[0].waitMembers(cctx); err != nil {
+		return d.cf.explain(cctx, "reader-1 seeing the tombstones", err)
+	}
+	d.out.say("shutdown: every lease revoked; barrier %s; view: %s", lat, view(reg.Snapshot()))
 	return nil
-}
-
-// leave makes one instance leave and forgets it.
-func (d *demo) leave(ctx context.Context, in *instance) error {
-	d.live = slices.DeleteFunc(d.live, func(x *instance) bool { return x == in })
-	return in.leave(ctx)
 }
 
 // deleteTopic removes the topic the demo created on a cluster, where the
@@ -318,107 +363,13 @@ func (d *demo) deleteTopic(ctx context.Context) {
 	d.out.say("deleted topic %s", d.topic)
 }
 
-// barrier runs a Barrier on the registry and returns its latency.
+// barrier runs a Barrier on the first reader and returns its latency.
 func (d *demo) barrier(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
-	if err := d.reg.Barrier(ctx); err != nil {
+	if err := d.readers[0].reg.Barrier(ctx); err != nil {
 		return 0, d.cf.explain(ctx, "barrier", err)
 	}
 	return time.Since(start).Round(time.Microsecond), nil
-}
-
-// startAll starts the instances concurrently and waits until each one's
-// announcement was acknowledged.
-func (d *demo) startAll(ctx context.Context, insts ...*instance) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(insts))
-	for i, in := range insts {
-		// Stagger the heartbeats so that the narration has no long gaps.
-		phase := heartbeatInterval * time.Duration(len(d.live)+i) / 3
-		wg.Go(func() { errs[i] = in.start(ctx, d.tr, d.topic, d.out, phase) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err == nil {
-			d.live = append(d.live, insts[i])
-		}
-	}
-	for i, err := range errs {
-		if err != nil {
-			return d.cf.explain(ctx, "announcing "+insts[i].name(), err)
-		}
-	}
-	return nil
-}
-
-// instance is one service instance: its own GroupedWriter announces its
-// member and heartbeats until it leaves.
-type instance struct {
-	group, member, addr string
-
-	w    *ktables.GroupedWriter[endpoint]
-	stop chan struct{}
-	done chan struct{}
-}
-
-func (in *instance) name() string { return in.group + "/" + in.member }
-
-func (in *instance) start(ctx context.Context, tr transport.Transport, topic string, out *narrator, phase time.Duration) error {
-	w, err := ktables.OpenGroupedWriter(ctx, tr, topic, ktables.JSON[endpoint](), ktables.WithoutEnsureTopic())
-	if err != nil {
-		return err
-	}
-	if err := w.Set(ctx, in.group, in.member, endpoint{Addr: in.addr}); err != nil {
-		w.Close()
-		return err
-	}
-	out.say("instance %s announced %s (acknowledged)", in.name(), in.addr)
-	in.w, in.stop, in.done = w, make(chan struct{}), make(chan struct{})
-	go in.heartbeat(ctx, out, phase)
-	return nil
-}
-
-// heartbeat rewrites the instance's value every heartbeatInterval, as a
-// registry member refreshing its entry would, and narrates each write.
-func (in *instance) heartbeat(ctx context.Context, out *narrator, phase time.Duration) {
-	defer close(in.done)
-	first := time.NewTimer(heartbeatInterval/2 + phase)
-	select {
-	case <-in.stop:
-		first.Stop()
-		return
-	case <-ctx.Done():
-		first.Stop()
-		return
-	case <-first.C:
-	}
-	tick := time.NewTicker(heartbeatInterval)
-	defer tick.Stop()
-	for beats := 1; ; beats++ {
-		start := time.Now()
-		err := in.w.Set(ctx, in.group, in.member, endpoint{Addr: in.addr, Beats: beats})
-		switch {
-		case err == nil:
-			out.say("instance %s heartbeat #%d (acknowledged in %s)", in.name(), beats, time.Since(start).Round(time.Microsecond))
-		case ctx.Err() == nil:
-			out.say("instance %s heartbeat #%d failed: %v", in.name(), beats, err)
-		}
-		select {
-		case <-in.stop:
-			return
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// leave stops the heartbeat and deletes the member with a tombstone.
-func (in *instance) leave(ctx context.Context) error {
-	close(in.stop)
-	<-in.done
-	defer in.w.Close()
-	return in.w.Delete(ctx, in.group, in.member)
 }
 
 // view renders a registry snapshot compactly: billing=[host-a host-b] search=[].

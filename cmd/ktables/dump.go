@@ -12,13 +12,16 @@ import (
 )
 
 func runDump(ctx context.Context, sio *stdio, args []string) error {
-	fs := newFlagSet(sio, "dump", "", "Open a table (never creating its topic), wait until it has caught up, print the whole map and exit.\n"+
+	fs := newFlagSet(sio, "dump", "", "Open a table (never creating its topic), wait until it has caught up (and applied --wait-for),\n"+
+		"print the whole map and exit.\n"+
 		"JSON: one object key -> value with sorted keys; grouped: {group: {member: value}}.\n"+
 		"Text: key<TAB>value lines sorted by key; grouped: group<TAB>member<TAB>value.\n"+
 		"An entry --keys or --values cannot show is skipped, and counted in one line on stderr;\n"+
 		"only --values json fails on a value that is not JSON.")
 	var tf tableFlags
 	tf.register(fs, sio, useRead)
+	tf.registerWaitFor(fs)
+	tf.registerTTL(fs)
 	format := fs.String("format", "json", "output format: json or text")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -45,6 +48,9 @@ func runDump(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	defer t.Close()
+	if err := tf.waitForToken(ctx, t); err != nil {
+		return err
+	}
 
 	var skip skipped
 	s := t.Stats()

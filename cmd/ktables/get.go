@@ -7,10 +7,13 @@ import (
 
 func runGet(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet(sio, "get", "KEY | --grouped GROUP MEMBER",
-		"Open a table (never creating its topic), wait until it has caught up and print one value.\n"+
+		"Open a table (never creating its topic), wait until it has caught up (and applied --wait-for)\n"+
+			"and print one value.\n"+
 			"Exit status 1, with a message on stderr, when the key is absent or --values cannot show its value.")
 	var tf tableFlags
 	tf.register(fs, sio, useRead)
+	tf.registerWaitFor(fs)
+	tf.registerTTL(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -40,6 +43,9 @@ func runGet(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	defer t.Close()
+	if err := tf.waitForToken(ctx, t); err != nil {
+		return err
+	}
 
 	var (
 		v    []byte

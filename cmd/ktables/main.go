@@ -4,13 +4,14 @@
 //
 // Usage:
 //
-//	ktables demo [--brokers B] [--duration 10s] [--client franz|sarama|kafkago]
+//	ktables demo [--brokers B] [--duration 10s] [--ttl 3s] [--client franz|sarama|kafkago]
 //	ktables broker [--listen 127.0.0.1:9092] [--partitions N]
-//	ktables dump --brokers B --topic T [--grouped] [--format json|text] [--keys utf8|base64] [--values utf8|base64|json]
-//	ktables get --brokers B --topic T KEY | --grouped GROUP MEMBER
-//	ktables watch --brokers B --topic T [--grouped] [--duration D]
-//	ktables set --brokers B --topic T KEY VALUE | --grouped GROUP MEMBER VALUE
-//	ktables delete --brokers B --topic T KEY | --grouped GROUP MEMBER
+//	ktables dump --brokers B --topic T [--grouped] [--format json|text] [--keys utf8|base64] [--values utf8|base64|json] [--wait-for TOKEN] [--ttl D]
+//	ktables get --brokers B --topic T [--wait-for TOKEN] KEY | --grouped GROUP MEMBER
+//	ktables watch --brokers B --topic T [--grouped] [--snapshot] [--coalesce] [--ttl D] [--duration D]
+//	ktables status --brokers B --topic T [--format human|json]
+//	ktables set --brokers B --topic T [--print-token] KEY VALUE | --grouped GROUP MEMBER VALUE
+//	ktables delete --brokers B --topic T [--print-token] KEY | --grouped GROUP MEMBER
 //	ktables ensure-topic --brokers B --topic T [--partitions N] [--replication-factor R] [--config k=v]... [--on-mismatch MODE]
 //	ktables doctor --brokers B --topic T [--grouped] [--format human|json] [--max-offline D]
 //	ktables version

@@ -26,11 +26,12 @@ type stdio struct {
 }
 
 var commands = []command{
-	{"demo", "run the library's main job: registry, live view, tombstone, barrier, stats (embedded broker by default)", runDemo},
+	{"demo", "run the library's main job, a live registry: leases, a crash that expires, a watch, a barrier (embedded broker by default)", runDemo},
 	{"broker", "run an in-memory development Kafka broker (kfake) until interrupted", runBroker},
 	{"dump", "print a whole table as JSON or text", runDump},
 	{"get", "print one value of a table", runGet},
-	{"watch", "print every change of a table after catch-up, one JSON line each", runWatch},
+	{"watch", "print every change of a table after catch-up (Table.Watch), one JSON line each", runWatch},
+	{"status", "print a table's freshness: per-partition applied position, high watermark, lag", runStatus},
 	{"set", "write a value (acknowledged)", runSet},
 	{"delete", "write a tombstone (acknowledged)", runDelete},
 	{"ensure-topic", "create a compacted topic or check an existing one's policy", runEnsureTopic},

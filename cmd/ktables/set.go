@@ -16,6 +16,7 @@ func runSet(ctx context.Context, sio *stdio, args []string) error {
 			"or --values base64; with --values json, VALUE must be JSON.")
 	var tf tableFlags
 	tf.register(fs, sio, useWrite)
+	printToken := registerPrintToken(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -37,7 +38,7 @@ func runSet(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	return write(ctx, &tf, key, value)
+	return write(ctx, sio, &tf, key, value, *printToken)
 }
 
 func runDelete(ctx context.Context, sio *stdio, args []string) error {
@@ -45,6 +46,7 @@ func runDelete(ctx context.Context, sio *stdio, args []string) error {
 		"Write a tombstone for a key and wait for the broker's acknowledgement.")
 	var tf tableFlags
 	tf.register(fs, sio, useDelete)
+	printToken := registerPrintToken(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -62,12 +64,19 @@ func runDelete(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	return write(ctx, &tf, key, nil)
+	return write(ctx, sio, &tf, key, nil, *printToken)
+}
+
+// registerPrintToken adds --print-token to set and delete.
+func registerPrintToken(fs *flags) *bool {
+	return fs.Bool("print-token", false, "print the write's token on stdout once acknowledged (kt1:TOPIC:PARTITION=OFFSET),\n"+
+		"for 'ktables get/dump --wait-for' or a reader's WaitFor in another process")
 }
 
 // write sets key (one element, or group and member) to value, or deletes it
-// when value is nil, and waits for the acknowledgement.
-func write(ctx context.Context, tf *tableFlags, key []string, value []byte) error {
+// when value is nil, waits for the acknowledgement, and prints the write's
+// token when asked.
+func write(ctx context.Context, sio *stdio, tf *tableFlags, key []string, value []byte, printToken bool) error {
 	ctx, cancel := context.WithTimeout(ctx, tf.timeout)
 	defer cancel()
 	tr, err := tf.connect(ctx)
@@ -80,31 +89,37 @@ func write(ctx context.Context, tf *tableFlags, key []string, value []byte) erro
 		what = memberName(key[0], key[1])
 	}
 	stage := fmt.Sprintf("writing %s to topic %q", what, tf.topic)
-	if err := writeKey(ctx, tr, tf.topic, key, value); err != nil {
+	tok, err := writeKey(ctx, tr, tf.topic, key, value)
+	if err != nil {
 		return tf.explain(ctx, stage, err)
 	}
-	return nil
+	if printToken {
+		_, err = fmt.Fprintln(sio.stdout, tok)
+	}
+	return err
 }
 
-func writeKey(ctx context.Context, tr transport.Transport, topic string, key []string, value []byte) error {
+// writeKey writes and returns where the write landed.
+func writeKey(ctx context.Context, tr transport.Transport, topic string, key []string, value []byte) (ktables.Token, error) {
 	if len(key) == 2 {
 		w, err := ktables.OpenGroupedWriter(ctx, tr, topic, ktables.Bytes())
 		if err != nil {
-			return err
+			return ktables.Token{}, err
 		}
 		defer w.Close()
 		if value == nil {
-			return w.Delete(ctx, key[0], key[1])
+			return w.DeleteWithToken(ctx, key[0], key[1])
 		}
-		return w.Set(ctx, key[0], key[1], value)
+		return w.SetWithToken(ctx, key[0], key[1], value)
 	}
-	w, err := ktables.OpenWriter(ctx, tr, topic, ktables.Bytes())
+	// keyArgs checked the key per --keys: with base64 it may be any bytes.
+	w, err := ktables.OpenWriter(ctx, tr, topic, ktables.Bytes(), ktables.WithKeyFormat(ktables.RawKeys()))
 	if err != nil {
-		return err
+		return ktables.Token{}, err
 	}
 	defer w.Close()
 	if value == nil {
-		return w.Delete(ctx, key[0])
+		return w.DeleteWithToken(ctx, key[0])
 	}
-	return w.Set(ctx, key[0], value)
+	return w.SetWithToken(ctx, key[0], value)
 }

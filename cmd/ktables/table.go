@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,8 @@ type tableFlags struct {
 	grouped bool
 	keys    string
 	values  string
+	ttl     time.Duration // registerTTL; 0: off
+	waitFor tokenFlag     // registerWaitFor
 }
 
 // flagUse is what a command does with keys and values: it decides which
@@ -34,6 +37,7 @@ const (
 	useRead   flagUse = iota // dump, get, watch, doctor: --keys, --values (utf8|base64|json)
 	useWrite                 // set: --keys, --values for the VALUE argument
 	useDelete                // delete: --keys only
+	useStatus                // status: neither
 )
 
 func (t *tableFlags) register(fs *flags, sio *stdio, use flagUse) {
@@ -52,7 +56,15 @@ func (t *tableFlags) register(fs *flags, sio *stdio, use flagUse) {
 			"or json (must be valid JSON; written as given)")
 	case useDelete:
 		fs.StringVar(&t.keys, "keys", encUTF8, "how KEY (or GROUP and MEMBER) is given: utf8 (must be valid UTF-8) or base64 (decoded)")
+	case useStatus:
 	}
+}
+
+// registerTTL adds --ttl: the table hides keys whose last record is older
+// (WithTTL), as readers of a lease registry do.
+func (t *tableFlags) registerTTL(fs *flags) {
+	fs.DurationVar(&t.ttl, "ttl", 0, "hide keys (members) whose last record is older than this, as readers of leases\n"+
+		"written by GroupedWriter.Announce do (0: off; else at least "+ktables.MinTTL.String()+")")
 }
 
 func (t *tableFlags) validate() error {
@@ -64,6 +76,12 @@ func (t *tableFlags) validate() error {
 	}
 	if err := ktables.ValidateTopicName(t.topic); err != nil {
 		return usagef("--topic: %v", err)
+	}
+	if t.ttl != 0 && t.ttl < ktables.MinTTL {
+		return usagef("--ttl must be at least %s, got %s", ktables.MinTTL, t.ttl)
+	}
+	if tok := t.waitFor.tok; !tok.IsZero() && tok.Topic() != t.topic {
+		return usagef("--wait-for: the token is for topic %q, not %q (%v)", tok.Topic(), t.topic, ktables.ErrTokenTopic)
 	}
 	switch t.keys {
 	case "", encUTF8, encBase64:
@@ -133,6 +151,42 @@ func (t *table) Len() int {
 	return t.flat.Len()
 }
 
+func (t *table) Health() ktables.Health {
+	if t.grouped != nil {
+		return t.grouped.Health()
+	}
+	return t.flat.Health()
+}
+
+func (t *table) Lag() []ktables.PartitionLag {
+	if t.grouped != nil {
+		return t.grouped.Lag()
+	}
+	return t.flat.Lag()
+}
+
+func (t *table) WaitForChecked(ctx context.Context, tok ktables.Token) error {
+	if t.grouped != nil {
+		return t.grouped.WaitForChecked(ctx, tok)
+	}
+	return t.flat.WaitForChecked(ctx, tok)
+}
+
+// Watch is the table's watch as grouped events; a flat table's have no
+// group or member.
+func (t *table) Watch(ctx context.Context, opts ...ktables.WatchOption) iter.Seq2[ktables.GroupedEvent[[]byte], error] {
+	if t.grouped != nil {
+		return t.grouped.Watch(ctx, opts...)
+	}
+	return func(yield func(ktables.GroupedEvent[[]byte], error) bool) {
+		for ev, err := range t.flat.Watch(ctx, opts...) {
+			if !yield(ktables.GroupedEvent[[]byte]{Event: ev}, err) {
+				return
+			}
+		}
+	}
+}
+
 func (t *table) WaitCaughtUp(ctx context.Context) error {
 	if t.grouped != nil {
 		return t.grouped.WaitCaughtUp(ctx)
@@ -182,6 +236,9 @@ func openTable(ctx context.Context, sio *stdio, tf *tableFlags, tr transport.Tra
 	if h.onCaughtUp != nil {
 		opts = append(opts, ktables.OnCaughtUp(h.onCaughtUp))
 	}
+	if tf.ttl > 0 {
+		opts = append(opts, ktables.WithTTL(tf.ttl))
+	}
 	var stop func()
 	if isTerminal(sio.stderr) {
 		total, err := recordsToRead(ctx, tr, tf.topic)
@@ -214,7 +271,9 @@ func openRaw(ctx context.Context, tr transport.Transport, tf *tableFlags, opts [
 		}
 		return &table{grouped: g}, nil
 	}
-	f, err := ktables.Open(ctx, tr, tf.topic, ktables.Bytes(), opts...)
+	// Any bytes make a key: --keys decides how the command shows them
+	// (utf8 skips and counts what is not text, base64 shows it).
+	f, err := ktables.Open(ctx, tr, tf.topic, ktables.Bytes(), append(opts, ktables.WithKeyFormat(ktables.RawKeys()))...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ktables/ktables/kafkatest"
 )
@@ -134,78 +132,6 @@ func TestDumpMissingTopicCreatesNothing(t *testing.T) {
 		}
 	})
 }
-
-func TestWatch(t *testing.T) {
-	seeds := kafkatest.Start(t)
-	forEachClient(t, func(t *testing.T, client string) {
-		for _, grouped := range []bool{false, true} {
-			name := "flat"
-			if grouped {
-				name = "grouped"
-			}
-			t.Run(name, func(t *testing.T) {
-				c := conn(seeds, client)
-				var g []string
-				key := []string{"k"}
-				if grouped {
-					g, key = []string{"--grouped"}, []string{"svc", "m1"}
-				}
-				_, tf := topicFlag(t)
-				ok(t, args([]string{"set"}, g, c, tf, key, []string{"before"})...) // not printed: before catch-up
-
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				var out, errb syncBuffer
-				done := make(chan int, 1)
-				go func() { done <- run(ctx, args([]string{"watch"}, g, c, tf), &out, &errb) }()
-				waitFor(t, 30*time.Second, "watch to catch up", func() bool {
-					select {
-					case code := <-done:
-						t.Fatalf("watch exited %d early: %s", code, errb.String())
-					default:
-					}
-					return strings.Contains(errb.String(), "caught up with 1 key;")
-				})
-
-				ok(t, args([]string{"set"}, g, c, tf, key, []string{"after"})...)
-				ok(t, args([]string{"delete"}, g, c, tf, key)...)
-				waitFor(t, 30*time.Second, "a set and a delete line", func() bool {
-					return strings.Count(out.String(), "\n") >= 2
-				})
-				cancel()
-				select {
-				case code := <-done:
-					if code != 0 {
-						t.Fatalf("watch exit %d: %s", code, errb.String())
-					}
-				case <-time.After(10 * time.Second):
-					t.Fatal("watch did not stop when its context ended")
-				}
-
-				want := `{"op":"set","key":"k","value":"after"}` + "\n" + `{"op":"delete","key":"k"}` + "\n"
-				if grouped {
-					want = `{"op":"set","key":"3:svcm1","group":"svc","member":"m1","value":"after"}` + "\n" +
-						`{"op":"delete","key":"3:svcm1","group":"svc","member":"m1"}` + "\n"
-				}
-				if out.String() != want {
-					t.Fatalf("watch printed\n%s\nwant\n%s", out.String(), want)
-				}
-			})
-		}
-	})
-}
-
-func TestWatchDuration(t *testing.T) {
-	seeds := kafkatest.Start(t)
-	c := conn(seeds, "franz")
-	_, tf := topicFlag(t)
-	ok(t, args([]string{"ensure-topic"}, c, tf)...)
-	r := ok(t, args([]string{"watch", "--duration", "300ms"}, c, tf)...)
-	if r.stdout != "" || r.took > 20*time.Second {
-		t.Fatalf("watch --duration: stdout %q after %s", r.stdout, r.took)
-	}
-}
-
 func TestEnsureTopic(t *testing.T) {
 	seeds := kafkatest.Start(t)
 	forEachClient(t, func(t *testing.T, client string) {

@@ -4,34 +4,50 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ktables/ktables"
 	"github.com/ktables/ktables/transport"
 )
 
-// change is one line of watch output.
+// change is one line of watch output: an event of Table.Watch.
 type change struct {
-	Op     string      `json:"op"`
-	Key    string      `json:"key"`
-	Group  *string     `json:"group,omitempty"`
-	Member *string     `json:"member,omitempty"`
-	Value  *shownValue `json:"value,omitempty"`
+	Op        string      `json:"op"`
+	Key       *string     `json:"key,omitempty"`
+	Group     *string     `json:"group,omitempty"`
+	Member    *string     `json:"member,omitempty"`
+	Value     *shownValue `json:"value,omitempty"`
+	Old       *shownValue `json:"old,omitempty"`
+	Time      string      `json:"time,omitempty"`
+	Partition *int32      `json:"partition,omitempty"`
+	Offset    *int64      `json:"offset,omitempty"`
+	// Token is, for "synced", the position the snapshot reflects, in the
+	// form --wait-for takes.
+	Token string `json:"token,omitempty"`
 }
 
 func runWatch(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet(sio, "watch", "",
 		"Open a table (never creating its topic), wait until it has caught up, then print every change\n"+
-			"as one JSON line: {\"op\":\"set\",\"key\":...,\"value\":...} or {\"op\":\"delete\",\"key\":...};\n"+
-			"grouped tables add \"group\" and \"member\". Runs until interrupted or --duration passes.\n"+
-			"When the brokers cannot be reached it keeps retrying and says so on stderr, and again once\n"+
-			"they answer. A change --keys or --values cannot show is skipped with a line on stderr.")
+			"(Table.Watch) as one JSON line: {\"op\":\"set\",\"key\":...,\"value\":...,\"old\":...} (old: the value\n"+
+			"replaced, if any), {\"op\":\"delete\",\"key\":...,\"old\":...}, and with --ttl {\"op\":\"expired\",...}\n"+
+			"for a key whose last record got older than the TTL; each with the record's \"time\", \"partition\"\n"+
+			"and \"offset\". Grouped tables add \"group\" and \"member\". --snapshot prints the contents first\n"+
+			"({\"op\":\"snapshot\",...} lines, then {\"op\":\"synced\",\"token\":...}). A watch that falls too far\n"+
+			"behind prints {\"op\":\"reset\"}, then a fresh snapshot and synced line: forget what you had.\n"+
+			"Runs until interrupted or --duration passes. When the brokers cannot be reached it keeps\n"+
+			"retrying and says so on stderr, and again once they answer. A change --keys or --values\n"+
+			"cannot show is skipped with a line on stderr.")
 	var tf tableFlags
 	tf.register(fs, sio, useRead)
+	tf.registerTTL(fs)
 	fs.Lookup("timeout").Usage = "bound on connecting and catching up; the watch itself runs until --duration or Ctrl-C"
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+	coalesce := fs.Bool("coalesce", false, "when output falls behind, print only the latest value per key (what a config\n"+
+		"reloader wants) instead of every intermediate change")
+	snapshot := fs.Bool("snapshot", false, "print the contents at catch-up first, as snapshot lines and a synced line")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -46,30 +62,12 @@ func runWatch(ctx context.Context, sio *stdio, args []string) error {
 		return usagef("--duration must not be negative")
 	}
 
-	var (
-		ready atomic.Bool // set at catch-up: only later changes are printed
-		mu    sync.Mutex
-	)
+	var mu sync.Mutex // orders stdout and stderr lines
 	note := func(format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(sio.stderr, "ktables: watch: "+format+"\n", args...)
 	}
-	emit := func(op, key string, v []byte) {
-		if !ready.Load() {
-			return
-		}
-		c, err := tf.change(op, key, v)
-		if err != nil {
-			note("skipped a change: %v", err)
-			return
-		}
-		line, _ := json.Marshal(c)
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(sio.stdout, "%s\n", line)
-	}
-
 	openCtx, cancel := context.WithTimeout(ctx, tf.timeout)
 	defer cancel()
 	tr, err := tf.connect(openCtx)
@@ -77,73 +75,171 @@ func runWatch(ctx context.Context, sio *stdio, args []string) error {
 		return tf.explain(openCtx, "connecting", err)
 	}
 	defer tr.Close()
-	t, err := openTable(openCtx, sio, &tf, tr, hooks{
-		onSet:    func(k string, v []byte) { emit("set", k, v) },
-		onDelete: func(k string, _ []byte) { emit("delete", k, nil) },
-		// Set on the reader goroutine between the last replayed record and
-		// the first live one, so no change is missed or printed twice.
-		onCaughtUp: func() { ready.Store(true) },
-	})
+	t, err := openTable(openCtx, sio, &tf, tr, hooks{})
 	if err != nil {
 		return err
 	}
 	defer t.Close()
-	mu.Lock()
-	fmt.Fprintf(sio.stderr, "ktables: watching topic %q: caught up with %s; changes follow\n", tf.topic, plural(t.Len(), "key"))
-	mu.Unlock()
 
-	var deadline <-chan time.Time
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
 	if *duration > 0 {
-		timer := time.NewTimer(*duration)
-		defer timer.Stop()
-		deadline = timer.C
+		wctx, stop = context.WithTimeout(ctx, *duration)
+		defer stop()
 	}
-	h := &health{tr: tr, topic: tf.topic, retries: t.Stats().Retries}
 	// A table that fails (a deleted topic, lost authorization) ends the
 	// watch; an unreachable broker does not: the table retries, and the
 	// watch says so.
-	tick := time.NewTicker(healthInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-deadline:
-			return nil
-		case <-tick.C:
-			if err := tableErr(t); err != nil {
-				return fmt.Errorf("watching topic %q: %w", tf.topic, err)
-			}
-			if msg := h.check(ctx, t.Stats().Retries); msg != "" {
-				note("%s", msg)
+	healthDone := make(chan struct{})
+	go func() {
+		defer close(healthDone)
+		h := &health{tr: tr, topic: tf.topic, retries: t.Stats().Retries}
+		tick := time.NewTicker(healthInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-tick.C:
+				if msg := h.check(wctx, t.Stats().Retries); msg != "" {
+					note("%s", msg)
+				}
 			}
 		}
+	}()
+	defer func() { stop(); <-healthDone }()
+
+	var opts []ktables.WatchOption
+	if *coalesce {
+		opts = append(opts, ktables.WatchCoalesce())
 	}
+	w := &watchPrinter{tf: &tf, mu: &mu, out: sio.stdout, errOut: sio.stderr, note: note, printSnapshot: *snapshot}
+	for ev, err := range t.Watch(wctx, opts...) {
+		if err != nil {
+			if wctx.Err() != nil {
+				return nil // interrupted, or --duration passed
+			}
+			return fmt.Errorf("watching topic %q: %w", tf.topic, err)
+		}
+		if err := w.event(ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// change renders one change for output, or says why it cannot.
-func (tf *tableFlags) change(op, key string, v []byte) (change, error) {
-	sk, ok := showKey(tf.keys, key)
-	if !ok {
-		return change{}, fmt.Errorf("key %q is not valid UTF-8 (use --keys base64)", key)
+// watchPrinter turns watch events into output lines.
+type watchPrinter struct {
+	tf            *tableFlags
+	mu            *sync.Mutex
+	out, errOut   io.Writer
+	note          func(format string, args ...any)
+	printSnapshot bool // the current snapshot's entries are printed
+	synced        bool // the first snapshot ended
+	keys          int  // entries of the current snapshot
+}
+
+func (w *watchPrinter) event(ev ktables.GroupedEvent[[]byte]) error {
+	switch ev.Kind {
+	case ktables.EventSnapshot:
+		w.keys++
+		if !w.printSnapshot {
+			return nil
+		}
+	case ktables.EventSynced:
+		if !w.synced {
+			w.synced = true
+			w.mu.Lock()
+			fmt.Fprintf(w.errOut, "ktables: watching topic %q: caught up with %s; changes follow\n", w.tf.topic, plural(w.keys, "key"))
+			w.mu.Unlock()
+			if !w.printSnapshot {
+				return nil
+			}
+		}
+		w.printSnapshot = false // later snapshots are resyncs: see EventReset
+	case ktables.EventReset:
+		w.note("fell more than the table's watch buffer behind: a fresh snapshot follows ({\"op\":\"reset\"})")
+		// Whoever reads the output must rebuild from the snapshot: print it
+		// whatever --snapshot says.
+		w.printSnapshot, w.keys = true, 0
 	}
-	c := change{Op: op, Key: sk}
-	what := keyName(key)
+	c, err := w.tf.change(ev)
+	if err != nil {
+		w.note("skipped a change: %v", err)
+		return nil
+	}
+	line, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, err = fmt.Fprintf(w.out, "%s\n", line)
+	return err
+}
+
+// change renders one event for output, or says why it cannot.
+func (tf *tableFlags) change(ev ktables.GroupedEvent[[]byte]) (change, error) {
+	c := change{Op: ev.Kind.String()}
+	switch ev.Kind {
+	case ktables.EventSynced:
+		c.Token = syncedToken(tf.topic, ev.Positions).String()
+		return c, nil
+	case ktables.EventReset:
+		return c, nil
+	}
+	sk, ok := showKey(tf.keys, ev.Key)
+	if !ok {
+		return change{}, fmt.Errorf("key %q is not valid UTF-8 (use --keys base64)", ev.Key)
+	}
+	c.Key = &sk
+	what := keyName(ev.Key)
 	if tf.grouped {
-		g, m, _ := ktables.DefaultKeyCodec.Decode(key)
-		what = memberName(g, m)
-		g, _ = showKey(tf.keys, g)
-		m, _ = showKey(tf.keys, m)
+		what = memberName(ev.Group, ev.Member)
+		g, _ := showKey(tf.keys, ev.Group)
+		m, _ := showKey(tf.keys, ev.Member)
 		c.Group, c.Member = &g, &m
 	}
-	if v != nil {
-		s, err := showValue(tf.values, what, v)
+	if ev.Kind == ktables.EventSet || ev.Kind == ktables.EventSnapshot {
+		s, err := showValue(tf.values, what, ev.New)
 		if err != nil {
 			return change{}, err
 		}
 		c.Value = &s
 	}
+	if ev.HadOld {
+		// An old value --values cannot show was skipped when it was new:
+		// leave it out rather than the whole change.
+		if s, err := showValue(tf.values, what, ev.Old); err == nil {
+			c.Old = &s
+		}
+	}
+	if !ev.Time.IsZero() {
+		c.Time = ev.Time.UTC().Format(time.RFC3339Nano)
+	}
+	// Snapshot entries carry a position only from tables opened WithTTL.
+	if ev.Kind != ktables.EventSnapshot || !ev.Time.IsZero() {
+		p, o := ev.Position.Partition, ev.Position.Offset
+		c.Partition, c.Offset = &p, &o
+	}
 	return c, nil
+}
+
+// syncedToken turns the positions of an EventSynced (per partition, the
+// next offset to read) into the token of the last record applied in each,
+// as --wait-for and WaitFor take it.
+func syncedToken(topic string, next []ktables.Position) ktables.Token {
+	last := make([]ktables.Position, 0, len(next))
+	for _, p := range next {
+		if p.Offset > 0 {
+			last = append(last, ktables.Position{Partition: p.Partition, Offset: p.Offset - 1})
+		}
+	}
+	tok, err := ktables.NewToken(topic, last...)
+	if err != nil {
+		return ktables.Token{} // unreachable: the topic and positions are valid
+	}
+	return tok
 }
 
 // healthInterval is how often watch checks that the brokers answer.
@@ -194,11 +290,4 @@ func (h *health) check(ctx context.Context, retries int64) string {
 		return fmt.Sprintf("reading topic %q again after %s", h.topic, d)
 	}
 	return ""
-}
-
-func tableErr(t *table) error {
-	if t.grouped != nil {
-		return t.grouped.Err()
-	}
-	return t.flat.Err()
 }
