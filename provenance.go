@@ -79,7 +79,7 @@ type partProgress struct {
 // touches it.
 type provenance struct {
 	young, old generation
-	sweptAt    time.Time // when sweepProvenance last ran
+	sweptAt    time.Time      // when sweepProvenance last ran
 	parts      []partProgress // by partition number
 	low        int64          // every partition passed this timestamp
 	sinceSweep int

@@ -273,4 +273,3 @@ func TestM1RejectedRecordEmitsNoEvent(t *testing.T) {
 		t.Fatalf("OnSet calls %v", hooked)
 	}
 }
-
