@@ -89,6 +89,7 @@ type reader[V any] struct {
 	unassigned map[int32]int64
 	newParts   <-chan discovered
 	bo         backoff
+	prov       provenance // cross-partition convergence (provenance.go, SPEC M1)
 	// grace, when positive, bounds the first Poll: the end of it without a
 	// fatal error counts as an answer (see firstFetchGrace).
 	grace time.Duration
@@ -308,6 +309,9 @@ func (r *reader[V]) apply(b transport.Batch) error {
 			continue
 		}
 		if rec.Value == nil {
+			if !r.admit(key, rec) { // SPEC M1 (provenance.go): an older record from another partition
+				continue
+			}
 			tombstones++
 			old, ok := r.sink.remove(key)
 			r.watch.watchDelete(key, old, ok, rec) // watch hook (watch_log.go)
@@ -324,6 +328,9 @@ func (r *reader[V]) apply(b transport.Batch) error {
 			r.log.Debug("ktables: skipping record whose value does not decode",
 				slog.String("key", key), slog.Int("partition", int(rec.Partition)),
 				slog.Int64("offset", rec.Offset), slog.Any("error", err))
+			continue
+		}
+		if !r.admit(key, rec) { // SPEC M1 (provenance.go): an older record from another partition
 			continue
 		}
 		if !r.watch.watchSet(key, v, rec) { // watch hook (watch_log.go); false: expired (WithTTL)
@@ -345,6 +352,8 @@ func (r *reader[V]) apply(b transport.Batch) error {
 	addNonZero(&s.keyErrors, keyErrors)
 	addNonZero(&s.foreign, foreign)
 	addNonZero(&s.valueErrors, valueErrors)
+
+	r.provenanceBatchDone() // SPEC M1 (provenance.go): forget provenance every partition passed
 
 	// Positions move only after the store holds the batch: a barrier that
 	// sees a position sees every record before it.

@@ -25,6 +25,12 @@ type Stats struct {
 	// ValueDecodeErrors counts records whose value the codec rejected,
 	// skipped; the previous entry for the key stays.
 	ValueDecodeErrors int64
+	// MisroutedKeys counts keys found with records in more than one
+	// partition (SPEC M1): partitions added after the key was written, or
+	// a producer whose partitioner disagrees with murmur2. Across
+	// partitions the later record timestamp wins (ADR 12). Each key is
+	// counted and logged once.
+	MisroutedKeys int64
 	// Retries counts transient errors the reader recovered from.
 	Retries int64
 	// RecordsAtCatchUp is how many records were replayed into the table
@@ -54,6 +60,7 @@ type Stats struct {
 type counters struct {
 	applied, tombstones, keyless, keyErrors, foreign, valueErrors, retries atomic.Int64
 	seen                                                                   atomic.Int64
+	misrouted                                                              atomic.Int64 // provenance.go
 	atCatchUp                                                              atomic.Int64
 	catchUpNanos                                                           atomic.Int64
 	partitions                                                             atomic.Int64
@@ -69,6 +76,7 @@ func (c *counters) snapshot() Stats {
 		KeyDecodeErrors:   c.keyErrors.Load(),
 		ForeignKeys:       c.foreign.Load(),
 		ValueDecodeErrors: c.valueErrors.Load(),
+		MisroutedKeys:     c.misrouted.Load(),
 		Retries:           c.retries.Load(),
 		RecordsAtCatchUp:  c.atCatchUp.Load(),
 		CatchUpDuration:   time.Duration(c.catchUpNanos.Load()),

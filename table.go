@@ -195,7 +195,14 @@ func (t *Table[V]) start(ctx context.Context) error {
 		f, err = t.tr.NewFetcher(ctx, t.topic, init.start, t.fetchOptions())
 		return err
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+	case octx.Err() != nil && ctx.Err() == nil && !transport.IsFatal(err):
+		// The offsets were read, so the topic is reachable: serve a
+		// Degraded table that keeps trying to fetch (SPEC L1, issue 16.12).
+		t.log.Warn("ktables: could not start fetching within the catch-up timeout; retrying in the background", slog.Any("error", err))
+		f = newLateFetcher(t.tr, t.topic, init.start, t.fetchOptions())
+	default:
 		return t.openError(ctx, octx, fmt.Errorf("start fetching: %w", err))
 	}
 

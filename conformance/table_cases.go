@@ -32,6 +32,7 @@ func TableCases() []Case {
 		{Name: "B2/barrier_after_close_is_ErrClosed", Clause: "B2", run: barrierAfterClose},
 		{Name: "B4/idle_barrier_does_not_wait_for_the_long_poll", Clause: "B4", run: idleBarrierPrompt},
 		{Name: "B5/concurrent_barriers_see_their_own_writes", Clause: "B5", run: concurrentBarriers},
+		{Name: "M1/cross_partition_keys_converge", Clause: "M1", run: crossPartitionConverges},
 		{Name: "W1/two_writers_converge", Clause: "W1", run: twoWritersConverge},
 		{Name: "W1/delete_writes_a_nil_tombstone", Clause: "W1", run: deleteWritesTombstone},
 		{Name: "W3/encode_error_sends_nothing", Clause: "W3", run: encodeErrorSendsNothing},

@@ -58,6 +58,10 @@ func RunReliability(t *testing.T, a Adapter) {
 	t.Run("L3/wrong_sasl_credentials_fail_open", func(t *testing.T) { wrongSASL(t, a) })
 	t.Run("L3/unreachable_brokers_honour_deadline", func(t *testing.T) { unreachable(t, a) })
 	t.Run("L2/deleted_topic_fails_table", func(t *testing.T) { deletedTopic(t, a) })
+	t.Run("L6/race_cancel_during_open", func(t *testing.T) { raceCancelDuringOpen(t, a) })
+	t.Run("B7/race_close_during_50_barriers", func(t *testing.T) { raceCloseDuringBarriers(t, a) })
+	t.Run("H1/race_close_from_hook", func(t *testing.T) { raceCloseFromHook(t, a) })
+	t.Run("L6/race_set_during_writer_close", func(t *testing.T) { raceSetDuringWriterClose(t, a) })
 }
 
 func reliabilityCtx(t *testing.T, d time.Duration) context.Context {

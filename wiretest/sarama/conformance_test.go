@@ -68,3 +68,8 @@ func readCommittedConfig() *sarama.Config {
 func TestReliability(t *testing.T) { kafkatest.RunReliability(t, adapter) }
 
 func TestAdapterChecks(t *testing.T) { kafkatest.RunAdapterChecks(t, adapter) }
+
+// TestSoak: writers, partition growth, leader moves and compaction; live
+// and late tables equal the raw fold of the log (SPEC M1). KTABLES_SOAK=5m
+// for a long run.
+func TestSoak(t *testing.T) { kafkatest.RunSoak(t, adapter, kafkatest.SoakOptions{}) }
