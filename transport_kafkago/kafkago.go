@@ -40,7 +40,7 @@ type Transport struct {
 
 	ctx    context.Context // ends at Close: stops produce batches in flight
 	cancel context.CancelFunc
-	prod   producer
+	prod   *transport.BatchQueue[produceKey, *pendingRecord] // produce.go
 
 	sessions transport.Sessions // closed flag and open fetch sessions
 }
@@ -151,7 +151,9 @@ func newTransport(cl *kafka.Client, owned, tpl *kafka.Transport, cfg config) *Tr
 		tpl.MetadataTopics = nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Transport{cl: cl, rt: rt, owned: owned, tpl: tpl, cfg: cfg, ctx: ctx, cancel: cancel}
+	t := &Transport{cl: cl, rt: rt, owned: owned, tpl: tpl, cfg: cfg, ctx: ctx, cancel: cancel}
+	t.prod = t.newProducer()
+	return t
 }
 
 // As is an escape hatch to the native client, in the style of
@@ -180,7 +182,7 @@ func (t *Transport) Close() error {
 		return nil
 	}
 	t.cancel()
-	t.prod.wg.Wait()
+	t.prod.Wait()
 	if t.owned != nil {
 		t.owned.CloseIdleConnections()
 	}
@@ -424,7 +426,7 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 	}
 	pr := &pendingRecord{ctx: ctx, rec: kr, done: make(chan produceResult, 1)}
 	pr.size = recordSize(&pr.rec)
-	t.enqueue(produceKey{topic, rec.Partition}, pr)
+	t.prod.Add(produceKey{topic, rec.Partition}, pr)
 	var res produceResult
 	select {
 	case res = <-pr.done:
