@@ -42,19 +42,60 @@ func (b *backoff) sleep(ctx context.Context) error {
 // it returns fn's last error (or ctx's error if fn never ran to an error).
 // retriable decides which errors are worth another attempt; it sees each
 // failed attempt once, so a caller that counts or logs retries does it
-// there. Every retry loop of the core goes through this function; the
-// reader, which keeps one fetch session going rather than repeating a call,
-// steps the same backoff on transient Poll errors.
+// there. It is retryPolicy.run with no bound on attempts.
 func retry(ctx context.Context, b backoff, retriable func(error) bool, fn func(context.Context) error) error {
-	for {
-		err := fn(ctx)
-		if err == nil || !retriable(err) {
+	p := retryPolicy{
+		retries: -1,
+		// A failure after ctx ended is final: fn's own error says more
+		// than ctx's.
+		retriable: func(err error) bool { return retriable(err) && ctx.Err() == nil },
+	}
+	return p.run(ctx, b, func(ctx context.Context, _ int) (bool, error) { return false, fn(ctx) })
+}
+
+// retryPolicy is how a retry loop decides, and run is the one retry loop of
+// the core: every caller that repeats a call goes through it (retry above,
+// the writer's produce loop). The reader, which keeps one fetch session
+// going rather than repeating a call, steps the same backoff on transient
+// Poll errors.
+type retryPolicy struct {
+	// retriable decides whether a failed attempt is worth another one.
+	retriable func(error) bool
+	// retries bounds the attempts after the first; negative: no bound.
+	retries int
+	// onRetry, if set, sees each failure that is retried after a backoff
+	// step, before the step.
+	onRetry func(err error, attempt int)
+	// ctxErr makes a backoff step cut short by ctx return ctx's error as
+	// is, rather than the last failure.
+	ctxErr bool
+}
+
+// run calls fn with the attempt number (0 first) until it succeeds or fails
+// for good, and returns its last error. fn reports with now (true) that the next
+// attempt may go at once (it learnt something that can make it succeed,
+// such as a new partition): that attempt skips the retriable check and the
+// backoff step but still counts against retries.
+func (p retryPolicy) run(ctx context.Context, b backoff, fn func(ctx context.Context, attempt int) (now bool, err error)) error {
+	for attempt := 0; ; attempt++ {
+		now, err := fn(ctx, attempt)
+		if err == nil {
+			return nil
+		}
+		more := p.retries < 0 || attempt < p.retries
+		if now && more {
+			continue
+		}
+		if !more || !p.retriable(err) {
 			return err
 		}
-		if ctx.Err() != nil {
-			return err
+		if p.onRetry != nil {
+			p.onRetry(err, attempt)
 		}
 		if b.sleep(ctx) != nil {
+			if p.ctxErr {
+				return ctx.Err()
+			}
 			return err
 		}
 	}

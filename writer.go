@@ -127,39 +127,48 @@ func (w *Writer[V]) write(ctx context.Context, key string, value []byte) (pos Po
 	}
 	w.maybeRefresh()
 	rec := transport.Record{Key: kb, Value: value}
-	bo := newBackoff(&w.cfg)
-	for attempt := 0; ; attempt++ {
+	p := retryPolicy{
+		retriable: transport.IsRetriable,
+		retries:   w.cfg.writeRetries,
+		onRetry: func(err error, attempt int) {
+			w.observeRetry(value == nil, err) // observer.go
+			w.log.Debug("ktables: transient produce error; retrying", slog.Any("error", err), slog.Int("attempt", attempt+1))
+		},
+		ctxErr: true,
+	}
+	err = p.run(ctx, newBackoff(&w.cfg), func(ctx context.Context, _ int) (bool, error) {
 		rec.Partition = transport.Partition(rec.Key, w.partitions.Load())
 		off, err := w.tr.Produce(ctx, w.topic, rec)
 		if err == nil {
-			return Position{Partition: rec.Partition, Offset: off}, nil
+			pos = Position{Partition: rec.Partition, Offset: off}
+			return false, nil
 		}
 		if ctx.Err() != nil {
-			return Position{}, ctx.Err()
+			return false, ctx.Err() // not retriable: returned as is
 		}
 		if isPartitionMiss(err) {
 			// The topic may have changed shape under us: grown, or deleted
 			// and re-created with fewer partitions (SPEC W0).
 			if moved, rerr := w.refreshAfterMiss(ctx, rec.Partition); rerr == nil {
-				if moved && attempt < w.cfg.writeRetries {
-					continue // the key has a new partition: retry there now
+				if moved {
+					return true, err // the key has a new partition: retry there now
 				}
-				if !moved && errors.Is(err, transport.ErrUnknownTopic) {
+				if errors.Is(err, transport.ErrUnknownTopic) {
 					// The topic exists: the partition is what is missing.
 					err = transport.NewError("produce", w.topic, transport.ErrUnknownPartition,
 						fmt.Errorf("partition %d not found although the topic has %d partitions: %w", rec.Partition, w.partitions.Load(), err))
 				}
 			}
 		}
-		if !transport.IsRetriable(err) || attempt >= w.cfg.writeRetries {
-			return Position{}, fmt.Errorf("ktables: write %q to %q: %w", key, w.topic, err)
-		}
-		w.observeRetry(value == nil, err) // observer.go
-		w.log.Debug("ktables: transient produce error; retrying", slog.Any("error", err), slog.Int("attempt", attempt+1))
-		if bo.sleep(ctx) != nil {
-			return Position{}, ctx.Err()
-		}
+		return false, err
+	})
+	switch {
+	case err == nil:
+		return pos, nil
+	case err == ctx.Err():
+		return Position{}, err // the caller's context ended: as is
 	}
+	return Position{}, fmt.Errorf("ktables: write %q to %q: %w", key, w.topic, err)
 }
 
 // refresh reads the partition count. Counts only grow in Kafka, so a

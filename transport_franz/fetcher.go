@@ -54,14 +54,10 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 		pos:     pos,
 		lso:     isReadCommitted(cl),
 	}
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.sessions.Add(f) {
 		cl.Close()
 		return nil, closedErr(op, topic)
 	}
-	t.fetchers[f] = struct{}{}
-	t.mu.Unlock()
 	return f, nil
 }
 
@@ -111,7 +107,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	pctx, cancel := context.WithTimeout(wctx, f.maxWait)
 	fs := f.cl.PollRecords(pctx, maxPollRecords)
 	cancel()
-	if se, ok := errors.AsType[*errSASLClosed](context.Cause(wctx)); ok && ctx.Err() == nil && len(fs.Records()) == 0 {
+	if se, ok := errors.AsType[*transport.SASLClosedError](context.Cause(wctx)); ok && ctx.Err() == nil && len(fs.Records()) == 0 {
 		return transport.Batch{}, transport.NewError(op, f.topic, transport.ErrAuthentication, se)
 	}
 
@@ -212,9 +208,7 @@ func (f *fetcher) Close() error {
 		f.closed = true
 		f.mu.Unlock()
 		f.cl.Close()
-		f.t.mu.Lock()
-		delete(f.t.fetchers, f)
-		f.t.mu.Unlock()
+		f.t.sessions.Remove(f)
 	})
 	return nil
 }

@@ -52,9 +52,7 @@ type Transport struct {
 	purges purger    // of topics re-created under the producer
 	conns  *connErrs // hook on the producing clients
 
-	mu       sync.Mutex
-	closed   bool
-	fetchers map[*fetcher]struct{}
+	sessions transport.Sessions // closed flag and open fetch sessions
 }
 
 // New builds a transport that owns a franz-go client for seeds. opts are the
@@ -194,7 +192,6 @@ func newTransport(cl *kgo.Client, owns bool, base []kgo.Opt, sasl *saslWatch) *T
 		base:          base,
 		conns:         new(connErrs),
 		readCommitted: isReadCommitted(cl),
-		fetchers:      make(map[*fetcher]struct{}),
 	}
 }
 
@@ -223,20 +220,8 @@ func (t *Transport) ReadCommitted() bool { return t.readCommitted }
 // Close closes every fetch session and every client the transport opened.
 // A client given to NewFromClient stays open. Close is idempotent.
 func (t *Transport) Close() error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.sessions.Close() { // closes the fetch sessions
 		return nil
-	}
-	t.closed = true
-	fs := make([]*fetcher, 0, len(t.fetchers))
-	for f := range t.fetchers {
-		fs = append(fs, f)
-	}
-	t.mu.Unlock()
-
-	for _, f := range fs {
-		_ = f.Close()
 	}
 	t.prodMu.Lock()
 	if t.prodOwned && t.prod != nil {
@@ -249,11 +234,7 @@ func (t *Transport) Close() error {
 	return nil
 }
 
-func (t *Transport) isClosed() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.closed
-}
+func (t *Transport) isClosed() bool { return t.sessions.Closed() }
 
 // Partitions returns the partition ids of topic in ascending order. (X1)
 func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, error) {
@@ -453,13 +434,7 @@ func (t *Transport) CreateTopic(ctx context.Context, spec transport.TopicSpec) e
 	if t.isClosed() {
 		return closedErr(op, spec.Name)
 	}
-	parts, rf := spec.Partitions, spec.ReplicationFactor
-	if parts <= 0 {
-		parts = 1
-	}
-	if rf <= 0 {
-		rf = -1 // the broker's default.replication.factor
-	}
+	parts, rf := spec.Counts() // rf -1: the broker's default.replication.factor
 	var configs map[string]*string
 	if len(spec.Configs) > 0 {
 		configs = make(map[string]*string, len(spec.Configs))
@@ -541,7 +516,7 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 		for _, c := range r.Configs {
 			e := transport.ConfigEntry{
 				Name:      c.Name,
-				Source:    configSource(c.Source, c.IsDefault),
+				Source:    transport.ConfigSourceOf(int8(c.Source), c.IsDefault),
 				ReadOnly:  c.ReadOnly,
 				Sensitive: c.IsSensitive,
 			}
@@ -553,24 +528,6 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 		return out, nil
 	}
 	return nil, wrap(ctx, op, topic, kerr.UnknownTopicOrPartition)
-}
-
-func configSource(s kmsg.ConfigSource, isDefault bool) transport.ConfigSource {
-	switch s {
-	case kmsg.ConfigSourceDynamicTopicConfig:
-		return transport.SourceTopic
-	case kmsg.ConfigSourceDynamicBrokerConfig, kmsg.ConfigSourceDynamicDefaultBrokerConfig:
-		return transport.SourceBrokerDynamic
-	case kmsg.ConfigSourceStaticBrokerConfig:
-		return transport.SourceBrokerStatic
-	case kmsg.ConfigSourceDefaultConfig:
-		return transport.SourceDefault
-	case kmsg.ConfigSourceUnknown:
-		if isDefault { // DescribeConfigs v0 has only IsDefault
-			return transport.SourceDefault
-		}
-	}
-	return transport.SourceUnknown
 }
 
 // AlterTopicConfig sets the given keys with an incremental alter

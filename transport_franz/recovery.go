@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -99,7 +98,7 @@ func recreatedErr(op, topic string, err error) error {
 // exceeded (last error: dial tcp ...: connection refused)") rather than
 // only that time ran out (issue 16 item 11). kgo retries dials and buffers
 // the record meanwhile, so the caller sees no error of its own.
-type connErrs struct{ last atomic.Pointer[error] }
+type connErrs struct{ last transport.LastError }
 
 var (
 	_ kgo.HookBrokerConnect = (*connErrs)(nil)
@@ -108,24 +107,19 @@ var (
 
 func (h *connErrs) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
 	if err != nil {
-		h.last.Store(&err)
+		h.last.Note(err)
 	}
 }
 
 func (h *connErrs) OnBrokerRead(_ kgo.BrokerMetadata, _ int16, _ int, _, _ time.Duration, err error) {
 	if err != nil {
-		h.last.Store(&err)
+		h.last.Note(err)
 	} else {
-		h.last.Store(nil)
+		h.last.Clear()
 	}
 }
 
-func (h *connErrs) lastErr() error {
-	if p := h.last.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (h *connErrs) lastErr() error { return h.last.Err() }
 
 // finishProduce is finish, with a context error annotated by the last
 // connection failure.

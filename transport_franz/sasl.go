@@ -40,19 +40,6 @@ type saslWatch struct {
 	waiters map[uint64]context.CancelCauseFunc
 }
 
-// saslFailThreshold is how many SASL exchanges in a row must break before
-// the credentials are blamed.
-const saslFailThreshold = 2
-
-// errSASLClosed is the cause of operations cancelled by a saslWatch.
-type errSASLClosed struct{ err error }
-
-func (e *errSASLClosed) Error() string {
-	return "SASL authentication failed: the broker closed the connection during authentication (are the credentials or mechanism wrong?): " + e.err.Error()
-}
-
-func (e *errSASLClosed) Unwrap() error { return e.err }
-
 var _ kgo.HookBrokerRead = (*saslWatch)(nil)
 
 // usesSASL reports whether cl authenticates with SASL.
@@ -75,10 +62,10 @@ func (w *saslWatch) OnBrokerRead(_ kgo.BrokerMetadata, key int16, _ int, _, _ ti
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.fails++
-		if w.fails < saslFailThreshold {
+		if w.fails < transport.SASLFailThreshold {
 			return
 		}
-		cause := &errSASLClosed{err: err}
+		cause := &transport.SASLClosedError{Err: err}
 		for id, cancel := range w.waiters {
 			cancel(cause)
 			delete(w.waiters, id)
@@ -123,7 +110,7 @@ func finish(ctx, wctx context.Context, op, topic string, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
-	if se, ok := errors.AsType[*errSASLClosed](context.Cause(wctx)); ok {
+	if se, ok := errors.AsType[*transport.SASLClosedError](context.Cause(wctx)); ok {
 		return transport.NewError(op, topic, transport.ErrAuthentication, se)
 	}
 	return wrap(ctx, op, topic, err)

@@ -16,14 +16,8 @@ func (t *Transport) CreateTopic(ctx context.Context, spec transport.TopicSpec) e
 	if t.isClosed() {
 		return closedErr(op, spec.Name)
 	}
-	parts, rf := int(spec.Partitions), int(spec.ReplicationFactor)
-	if parts <= 0 {
-		parts = 1
-	}
-	if rf <= 0 {
-		rf = -1 // the broker's default.replication.factor
-	}
-	tc := kafka.TopicConfig{Topic: spec.Name, NumPartitions: parts, ReplicationFactor: rf}
+	parts, rf := spec.Counts() // rf -1: the broker's default.replication.factor
+	tc := kafka.TopicConfig{Topic: spec.Name, NumPartitions: int(parts), ReplicationFactor: int(rf)}
 	for k, v := range spec.Configs {
 		tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
 	}
@@ -88,7 +82,7 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 			out = append(out, transport.ConfigEntry{
 				Name:      c.ConfigName,
 				Value:     c.ConfigValue,
-				Source:    configSource(c.ConfigSource, c.IsDefault),
+				Source:    transport.ConfigSourceOf(c.ConfigSource, c.IsDefault),
 				ReadOnly:  c.ReadOnly,
 				Sensitive: c.IsSensitive,
 			})
@@ -96,34 +90,6 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 		return out, nil
 	}
 	return nil, t.wrap(ctx, op, topic, kafka.UnknownTopicOrPartition)
-}
-
-// Kafka's DescribeConfigs config sources.
-const (
-	srcUnknown              = 0
-	srcDynamicTopic         = 1
-	srcDynamicBroker        = 2
-	srcDynamicDefaultBroker = 3
-	srcStaticBroker         = 4
-	srcDefault              = 5
-)
-
-func configSource(s int8, isDefault bool) transport.ConfigSource {
-	switch s {
-	case srcDynamicTopic:
-		return transport.SourceTopic
-	case srcDynamicBroker, srcDynamicDefaultBroker:
-		return transport.SourceBrokerDynamic
-	case srcStaticBroker:
-		return transport.SourceBrokerStatic
-	case srcDefault:
-		return transport.SourceDefault
-	case srcUnknown:
-		if isDefault { // DescribeConfigs v0 has only IsDefault
-			return transport.SourceDefault
-		}
-	}
-	return transport.SourceUnknown
 }
 
 // AlterTopicConfig sets the given keys with IncrementalAlterConfigs (Kafka

@@ -55,13 +55,10 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	if t.cfg.readCommitted {
 		f.isolation = 1
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
+	if !t.sessions.Add(f) {
 		cancel()
 		return nil, closedErr(op, topic)
 	}
-	t.fetchers[f] = struct{}{}
 	return f, nil
 }
 
@@ -293,8 +290,6 @@ func (f *fetcher) Assign(positions map[int32]int64) error {
 // transport.ErrClosed.
 func (f *fetcher) Close() error {
 	f.cancel()
-	f.t.mu.Lock()
-	delete(f.t.fetchers, f)
-	f.t.mu.Unlock()
+	f.t.sessions.Remove(f)
 	return nil
 }

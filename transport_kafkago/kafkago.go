@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -32,20 +31,18 @@ const DefaultMaxWait = 500 * time.Millisecond
 // [NewFromClient].
 type Transport struct {
 	cl    *kafka.Client
-	rt    kafka.RoundTripper // cl's transport (kafka.DefaultTransport when nil)
-	owned *kafka.Transport   // cl's transport when the adapter created it
-	tpl   *kafka.Transport   // settings for fresh metadata; nil: use cl's cache
-	sasl  *saslWatch         // on the transports the adapter creates
-	watch *connWatch         // on the connections of New's transport; nil for NewFromClient
+	rt    kafka.RoundTripper   // cl's transport (kafka.DefaultTransport when nil)
+	owned *kafka.Transport     // cl's transport when the adapter created it
+	tpl   *kafka.Transport     // settings for fresh metadata; nil: use cl's cache
+	sasl  *saslWatch           // on the transports the adapter creates
+	watch *transport.ConnWatch // on the connections of New's transport; nil for NewFromClient
 	cfg   config
 
 	ctx    context.Context // ends at Close: stops produce batches in flight
 	cancel context.CancelFunc
-	prod   producer
+	prod   *transport.BatchQueue[produceKey, *pendingRecord] // produce.go
 
-	mu       sync.Mutex
-	closed   bool
-	fetchers map[*fetcher]struct{}
+	sessions transport.Sessions // closed flag and open fetch sessions
 }
 
 // New builds a transport for the seed brokers. Connection settings (TLS,
@@ -76,8 +73,8 @@ func New(seeds []string, opts ...Option) (*Transport, error) {
 	if sw != nil {
 		tpl.SASL = sw
 	}
-	watch := &connWatch{frames: tpl.TLS == nil}
-	tpl.Dial = watch.wrapDial(tpl.Dial)
+	watch := &transport.ConnWatch{Frames: tpl.TLS == nil}
+	tpl.Dial = watchDial(watch, tpl.Dial)
 	own := cloneTransport(tpl)
 	cl := &kafka.Client{Addr: kafka.TCP(seeds...), Transport: own}
 	t := newTransport(cl, own, tpl, cfg)
@@ -154,8 +151,9 @@ func newTransport(cl *kafka.Client, owned, tpl *kafka.Transport, cfg config) *Tr
 		tpl.MetadataTopics = nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Transport{cl: cl, rt: rt, owned: owned, tpl: tpl, cfg: cfg, ctx: ctx, cancel: cancel,
-		fetchers: make(map[*fetcher]struct{})}
+	t := &Transport{cl: cl, rt: rt, owned: owned, tpl: tpl, cfg: cfg, ctx: ctx, cancel: cancel}
+	t.prod = t.newProducer()
+	return t
 }
 
 // As is an escape hatch to the native client, in the style of
@@ -180,33 +178,18 @@ func (t *Transport) ReadCommitted() bool { return t.cfg.readCommitted }
 // goroutines. A client given to NewFromClient stays open. Close is
 // idempotent.
 func (t *Transport) Close() error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.sessions.Close() { // closes the fetch sessions
 		return nil
 	}
-	t.closed = true
-	fs := make([]*fetcher, 0, len(t.fetchers))
-	for f := range t.fetchers {
-		fs = append(fs, f)
-	}
-	t.mu.Unlock()
-	for _, f := range fs {
-		_ = f.Close()
-	}
 	t.cancel()
-	t.prod.wg.Wait()
+	t.prod.Wait()
 	if t.owned != nil {
 		t.owned.CloseIdleConnections()
 	}
 	return nil
 }
 
-func (t *Transport) isClosed() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.closed
-}
+func (t *Transport) isClosed() bool { return t.sessions.Closed() }
 
 // reqCtx is the context of one request: cancelled when ctx ends, but
 // without ctx's deadline, bounded by the request timeout (plus extra)
@@ -443,7 +426,7 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 	}
 	pr := &pendingRecord{ctx: ctx, rec: kr, done: make(chan produceResult, 1)}
 	pr.size = recordSize(&pr.rec)
-	t.enqueue(produceKey{topic, rec.Partition}, pr)
+	t.prod.Add(produceKey{topic, rec.Partition}, pr)
 	var res produceResult
 	select {
 	case res = <-pr.done:

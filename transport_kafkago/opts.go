@@ -1,12 +1,13 @@
 package kafkagotransport
 
 import (
-	"context"
 	"errors"
 	"net"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/ktables/ktables/transport"
 )
 
 // Option configures a Transport built by [New] or [NewFromClient].
@@ -141,31 +142,7 @@ func transportFromDialer(d *kafka.Dialer) *kafka.Transport {
 			FallbackDelay: d.FallbackDelay, KeepAlive: d.KeepAlive}
 		dial = nd.DialContext
 		if r := d.Resolver; r != nil {
-			dial = func(ctx context.Context, network, address string) (net.Conn, error) {
-				host, port, err := net.SplitHostPort(address)
-				if err != nil {
-					return nil, err
-				}
-				addrs, err := r.LookupHost(ctx, host)
-				if err != nil {
-					return nil, err
-				}
-				if len(addrs) == 0 {
-					return nil, &net.DNSError{Err: "no addresses", Name: host}
-				}
-				var last error
-				for _, a := range addrs {
-					if h, _, err := net.SplitHostPort(a); err == nil {
-						a = h // resolvers may return host:port
-					}
-					c, err := nd.DialContext(ctx, network, net.JoinHostPort(a, port))
-					if err == nil {
-						return c, nil
-					}
-					last = err
-				}
-				return nil, last
-			}
+			dial = transport.ResolvingDial(nd, r)
 		}
 	}
 	return &kafka.Transport{

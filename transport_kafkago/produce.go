@@ -4,21 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/ktables/ktables/transport"
 )
 
 // Produce batching. kafka-go's Client.Produce sends one request per call,
 // and its Transport runs one request at a time per connection, dialing more
 // when all are busy: 64 concurrent calls cost 64 requests on up to 64
 // connections, which a broker (and a 2-core machine) handles barely faster
-// than one after another. So the adapter batches the way Kafka producers
-// do, without a linger: a partition has at most one produce request in
-// flight; records handed in meanwhile wait and go together in the next
-// request. A lone record is sent at once, so an idle writer pays one round
-// trip; under concurrency the number of requests drops to about one per
-// round trip. Records of one partition are sent in the order Produce was
+// than one after another. So the adapter batches per partition with a
+// transport.BatchQueue, the way Kafka producers do without a linger: at
+// most one produce request in flight per partition; records handed in
+// meanwhile go together in the next request, in the order Produce was
 // called.
 
 // Bounds of one produce request, below Kafka's default message.max.bytes
@@ -33,12 +32,6 @@ type produceKey struct {
 	partition int32
 }
 
-// produceQueue is the pending records of one partition.
-type produceQueue struct {
-	pending  []*pendingRecord
-	inFlight bool
-}
-
 type pendingRecord struct {
 	ctx  context.Context
 	rec  kafka.Record
@@ -51,62 +44,14 @@ type produceResult struct {
 	err    error
 }
 
-type producer struct {
-	mu     sync.Mutex
-	queues map[produceKey]*produceQueue
-	wg     sync.WaitGroup
-}
-
-// enqueue adds pr to its partition's queue and starts a sender if none
-// runs.
-func (t *Transport) enqueue(key produceKey, pr *pendingRecord) {
-	p := &t.prod
-	p.mu.Lock()
-	if p.queues == nil {
-		p.queues = make(map[produceKey]*produceQueue)
-	}
-	q := p.queues[key]
-	if q == nil {
-		q = &produceQueue{}
-		p.queues[key] = q
-	}
-	q.pending = append(q.pending, pr)
-	start := !q.inFlight
-	q.inFlight = true
-	p.mu.Unlock()
-	if start {
-		p.wg.Add(1)
-		go t.sendLoop(key, q)
-	}
-}
-
-// sendLoop sends the queue's records in batches until it is empty.
-func (t *Transport) sendLoop(key produceKey, q *produceQueue) {
-	p := &t.prod
-	defer p.wg.Done()
-	for {
-		p.mu.Lock()
-		var batch []*pendingRecord
-		n, size := 0, 0
-		for n < len(q.pending) && n < maxBatchRecords && (n == 0 || size+q.pending[n].size <= maxBatchBytes) {
-			size += q.pending[n].size
-			n++
-		}
-		batch = append(batch, q.pending[:n]...)
-		q.pending = q.pending[n:]
-		if len(q.pending) == 0 {
-			q.pending = nil
-		}
-		if len(batch) == 0 {
-			q.inFlight = false
-			if len(q.pending) == 0 {
-				delete(p.queues, key)
-			}
-			p.mu.Unlock()
-			return
-		}
-		p.mu.Unlock()
-		t.sendBatch(key, batch)
+// newProducer is the transport's queue of pending records, a partition's
+// batch sent by sendBatch.
+func (t *Transport) newProducer() *transport.BatchQueue[produceKey, *pendingRecord] {
+	return &transport.BatchQueue[produceKey, *pendingRecord]{
+		MaxItems: maxBatchRecords,
+		MaxBytes: maxBatchBytes,
+		Size:     func(pr *pendingRecord) int { return pr.size },
+		Send:     t.sendBatch,
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -70,68 +69,30 @@ func leaderMoved(resp *kafka.ProduceResponse, err error) bool {
 	return err != nil && isLeaderMove(err)
 }
 
-// connWatch is on every connection the adapter's kafka.Transport dials
-// (New only: a caller's transport is not changed). It closes a broker's
-// silent connections together (transport.SilenceWatch), rejects responses
-// that are not Kafka's before kafka-go decodes them (transport.FrameCheck;
-// plaintext only, as TLS is layered on top of the dialed connection), and
-// keeps the last connection failure, to say why a call ran out of time.
-type connWatch struct {
-	silence transport.SilenceWatch
-	frames  bool
-	last    atomic.Pointer[error]
-}
+// The connections of New's kafka.Transport are watched (a caller's
+// transport is not changed): transport.ConnWatch closes a broker's silent
+// connections together, rejects responses that are not Kafka's before
+// kafka-go decodes them (plaintext only, as TLS is layered on top of the
+// dialed connection), and keeps the last connection failure, to say why a
+// call ran out of time.
 
-func (w *connWatch) note(err error) { w.last.Store(&err) }
-
-// lastErr is the last connection failure since the last response.
-func (w *connWatch) lastErr() error {
-	if w == nil {
-		return nil
-	}
-	if p := w.last.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-// wrapDial wraps dial (nil: a plain net.Dialer).
-func (w *connWatch) wrapDial(dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
+// watchDial wraps dial (nil: a plain net.Dialer) with w.
+func watchDial(w *transport.ConnWatch, dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		c, err := dial(ctx, network, address)
-		if err != nil {
-			w.note(err)
-			return nil, err
-		}
-		return &checkedConn{Conn: w.silence.Wrap(c), w: w}, nil
+		return w.Dialed(dial(ctx, network, address))
 	}
 }
 
-type checkedConn struct {
-	net.Conn
-	w      *connWatch
-	frames transport.FrameCheck // Read's alone: kafka-go reads from one goroutine
-}
-
-func (c *checkedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 && c.w.frames {
-		if ferr := c.frames.Scan(p[:n]); ferr != nil {
-			c.w.note(ferr)
-			_ = c.Conn.Close()
-			return 0, ferr
-		}
+// lastConnErr is the last connection failure since the last response (nil
+// for NewFromClient, whose connections are the caller's).
+func (t *Transport) lastConnErr() error {
+	if t.watch == nil {
+		return nil
 	}
-	if n > 0 {
-		c.w.last.Store(nil)
-	}
-	if err != nil && !errors.Is(err, net.ErrClosed) {
-		c.w.note(err)
-	}
-	return n, err
+	return t.watch.Last.Err()
 }
 
 // withConnErr adds the last connection failure to err, kafka-go's
@@ -139,7 +100,7 @@ func (c *checkedConn) Read(p []byte) (int, error) {
 // nothing of why: a refused connection is then reported as such (issue 16
 // item 11). The broker's own code stays reachable with errors.As.
 func (t *Transport) withConnErr(err error) error {
-	last := t.watch.lastErr()
+	last := t.lastConnErr()
 	if last == nil || !isNetworkErr(last) {
 		return err
 	}

@@ -37,10 +37,6 @@ type saslWatch struct {
 
 type exchange struct{ done bool }
 
-// saslFailThreshold is how many broken exchanges in a row blame the
-// credentials.
-const saslFailThreshold = 2
-
 func newSASLWatch(m sasl.Mechanism) *saslWatch {
 	if m == nil {
 		return nil
@@ -94,18 +90,8 @@ func (w *saslWatch) broken() (latest, blamed bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	latest = w.cur != nil && !w.cur.done
-	return latest, latest && w.fails+1 >= saslFailThreshold
+	return latest, latest && w.fails+1 >= transport.SASLFailThreshold
 }
-
-// errSASLClosed is the native error of an authentication failure that
-// saslWatch detected.
-type errSASLClosed struct{ err error }
-
-func (e *errSASLClosed) Error() string {
-	return "SASL authentication failed: the broker closed the connection during authentication (are the credentials or mechanism wrong?): " + e.err.Error()
-}
-
-func (e *errSASLClosed) Unwrap() error { return e.err }
 
 // wrap classifies err like the package-level wrap, blaming the credentials
 // for a network error when saslWatch says so.
@@ -114,14 +100,14 @@ func (t *Transport) wrap(ctx context.Context, op, topic string, err error) error
 		return nil
 	}
 	if ctx != nil && ctx.Err() != nil {
-		return transport.WithLastError(ctx.Err(), t.watch.lastErr())
+		return transport.WithLastError(ctx.Err(), t.lastConnErr())
 	}
 	if errors.Is(err, kafka.BrokerNotAvailable) {
 		err = t.withConnErr(err)
 	}
 	if _, ok := errors.AsType[*transport.Error](err); !ok && isNetworkErr(err) {
 		if _, blamed := t.sasl.broken(); blamed {
-			return transport.NewError(op, topic, transport.ErrAuthentication, &errSASLClosed{err: err})
+			return transport.NewError(op, topic, transport.ErrAuthentication, &transport.SASLClosedError{Err: err})
 		}
 	}
 	return wrap(ctx, op, topic, err)

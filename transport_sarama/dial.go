@@ -36,19 +36,16 @@ type dialer struct {
 	base netDialer   // the caller's proxy dialer, or nil
 	net  *net.Dialer // used when base is nil
 	sasl *saslWatch  // nil: not watched
-	// frames enables the frame check (plaintext connections only).
-	frames bool
-	// last is the last connection failure (dial or read), cleared by
-	// a response: it names the cause when a call runs out of time.
-	last atomic.Pointer[error]
-	// silence closes a broker's silent connections together (issue 16
-	// item 9): see transport.SilenceWatch.
-	silence transport.SilenceWatch
-	ctx     context.Context
-	stop    context.CancelFunc
-	mu      sync.Mutex
-	conns   map[*watchedConn]struct{}
-	done    bool
+	// watch checks frames (plaintext only), keeps the last connection
+	// failure (dial or read, cleared by a response: it names the cause
+	// when a call runs out of time) and closes a broker's silent
+	// connections together (issue 16 item 9).
+	watch transport.ConnWatch
+	ctx   context.Context
+	stop  context.CancelFunc
+	mu    sync.Mutex
+	conns map[*watchedConn]struct{}
+	done  bool
 }
 
 func newDialer(cfg *sarama.Config, w *saslWatch) *dialer {
@@ -68,21 +65,13 @@ func newDialer(cfg *sarama.Config, w *saslWatch) *dialer {
 		// SASL exchanges can only be recognized in plaintext.
 		d.sasl = w
 	}
-	d.frames = !cfg.Net.TLS.Enable
+	d.watch.Frames, d.watch.MaxResponse = !cfg.Net.TLS.Enable, sarama.MaxResponseSize
 	d.ctx, d.stop = context.WithCancel(context.Background())
 	return d
 }
 
-// noteErr records err as the last connection failure.
-func (d *dialer) noteErr(err error) { d.last.Store(&err) }
-
 // lastErr returns the last connection failure since the last response.
-func (d *dialer) lastErr() error {
-	if p := d.last.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (d *dialer) lastErr() error { return d.watch.Last.Err() }
 
 // install makes cfg dial through d.
 func (d *dialer) install(cfg *sarama.Config) {
@@ -101,12 +90,10 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 	} else {
 		c, err = d.net.DialContext(d.ctx, network, addr)
 	}
-	if err != nil {
-		d.noteErr(err)
+	if c, err = d.watch.Dialed(c, err); err != nil {
 		return nil, err
 	}
-	wc := &watchedConn{Conn: d.silence.Wrap(c), d: d}
-	wc.frames.Max = sarama.MaxResponseSize
+	wc := &watchedConn{Conn: c, d: d}
 	d.mu.Lock()
 	if d.done {
 		d.mu.Unlock()
@@ -151,7 +138,6 @@ type watchedConn struct {
 	lastKey atomic.Int32 // API key of the last request written (plaintext SASL only)
 	authed  atomic.Bool  // a non-SASL request was answered
 	once    sync.Once
-	frames  transport.FrameCheck // Read's alone (sarama reads from one goroutine)
 }
 
 func (c *watchedConn) Write(p []byte) (int, error) {
@@ -163,25 +149,17 @@ func (c *watchedConn) Write(p []byte) (int, error) {
 }
 
 func (c *watchedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if c.d.frames && n > 0 {
-		if ferr := c.frames.Scan(p[:n]); ferr != nil {
-			c.d.noteErr(ferr)
-			_ = c.Conn.Close()
-			return 0, ferr
-		}
-		c.d.last.Store(nil)
-	}
-	if err != nil && !errors.Is(err, net.ErrClosed) {
-		c.d.noteErr(err)
+	n, err := c.Conn.Read(p) // frames and the last failure: transport.ConnWatch
+	if _, notKafka := errors.AsType[*transport.NotKafkaError](err); notKafka {
+		return n, err
 	}
 	if w := c.d.sasl; w != nil && !c.authed.Load() {
 		switch key := c.lastKey.Load(); {
 		case err != nil && (key == apiKeySASLHandshake || key == apiKeySASLAuthenticate):
-			c.once.Do(w.failed)
+			c.once.Do(func() { w.Failed() })
 		case err == nil && n > 0 && key != apiKeySASLHandshake && key != apiKeySASLAuthenticate && key != apiKeyApiVersions:
 			c.authed.Store(true)
-			w.succeeded()
+			w.Succeeded()
 		}
 	}
 	return n, err
@@ -206,26 +184,4 @@ func (c *watchedConn) Close() error {
 // connection: when connections keep dying right after a SASL request
 // (twice in a row, with no authenticated connection since), network
 // failures are reported as transport.ErrAuthentication instead.
-type saslWatch struct {
-	fails atomic.Int32
-}
-
-// saslFailThreshold is how many connections in a row must die during SASL
-// before the credentials are blamed.
-const saslFailThreshold = 2
-
-func (w *saslWatch) failed()    { w.fails.Add(1) }
-func (w *saslWatch) succeeded() { w.fails.Store(0) }
-
-// rejected reports whether the credentials look rejected.
-func (w *saslWatch) rejected() bool { return w != nil && w.fails.Load() >= saslFailThreshold }
-
-// errSASLClosed is the native error of a transport.ErrAuthentication
-// reported by a saslWatch.
-type errSASLClosed struct{ err error }
-
-func (e *errSASLClosed) Error() string {
-	return "SASL authentication failed: the broker closed the connection during authentication (are the credentials or mechanism wrong?): " + e.err.Error()
-}
-
-func (e *errSASLClosed) Unwrap() error { return e.err }
+type saslWatch = transport.SASLFailures

@@ -79,14 +79,10 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 		conns:     make(map[int32]*sarama.Broker),
 		inflight:  make(map[int32]bool),
 	}
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.sessions.Add(f) {
 		d.Close()
 		return nil, closedErr(op, topic)
 	}
-	t.fetchers[f] = struct{}{}
-	t.mu.Unlock()
 	return f, nil
 }
 
@@ -292,9 +288,7 @@ func (f *fetcher) Close() error {
 		for _, c := range conns {
 			_ = c.Close()
 		}
-		f.t.mu.Lock()
-		delete(f.t.fetchers, f)
-		f.t.mu.Unlock()
+		f.t.sessions.Remove(f)
 	})
 	return nil
 }

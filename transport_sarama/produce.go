@@ -176,7 +176,7 @@ func (t *Transport) producer(ctx context.Context) (*producer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.prod.get(ctx, func() (*producer, error) {
+	return t.prod.Get(ctx, func() (*producer, error) {
 		if t.isClosed() {
 			return nil, closedErr("produce", "")
 		}

@@ -95,8 +95,8 @@ func SetDurability(cfg *sarama.Config, d transport.Durability) error {
 // transport.PartitionAdder over IBM sarama. It is safe for concurrent use.
 // Build one with [New] or [NewFromClient].
 type Transport struct {
-	cl         lazy[sarama.Client] // metadata, offsets, admin requests
-	mainCfg    *sarama.Config      // of the owned client (New)
+	cl         transport.Lazy[sarama.Client] // metadata, offsets, admin requests
+	mainCfg    *sarama.Config                // of the owned client (New)
 	ownsClient bool
 	seeds      []string // New's seeds; nil for NewFromClient
 	dial       *dialer  // the owned client's dialer; nil for NewFromClient
@@ -110,13 +110,11 @@ type Transport struct {
 	adminMu sync.Mutex
 	admin   sarama.ClusterAdmin // over client, made on first use; never closed
 
-	prod     lazy[*producer] // opened on first Produce
-	prodDial *dialer         // the producer client's dialer
-	prodErr  error           // why this transport cannot produce, if it cannot
+	prod     transport.Lazy[*producer] // opened on first Produce
+	prodDial *dialer                   // the producer client's dialer
+	prodErr  error                     // why this transport cannot produce, if it cannot
 
-	mu       sync.Mutex
-	closed   bool
-	fetchers map[*fetcher]struct{}
+	sessions transport.Sessions // closed flag and open fetch sessions
 }
 
 // New builds a transport that owns its sarama clients, for seeds. cfg is the
@@ -203,7 +201,7 @@ func NewFromClient(client sarama.Client) (*Transport, error) {
 		return nil, err
 	}
 	t := newTransport(false, base, &saslWatch{})
-	t.cl.set(client)
+	t.cl.Set(client)
 	if base.Producer.Transaction.ID != "" {
 		t.prodErr = transport.NewError("produce", "", transport.ErrInvalidConfig,
 			errors.New("saramatransport: the client given to NewFromClient is transactional (Config.Producer.Transaction.ID); produce needs a non-transactional producer"))
@@ -219,7 +217,6 @@ func newTransport(owns bool, base *sarama.Config, w *saslWatch) *Transport {
 		sasl:          w,
 		cfg:           base,
 		readCommitted: base.Consumer.IsolationLevel == sarama.ReadCommitted,
-		fetchers:      make(map[*fetcher]struct{}),
 	}
 }
 
@@ -287,30 +284,18 @@ func (t *Transport) ReadCommitted() bool { return t.readCommitted }
 // transport opened, and ends their connections at once. A client given to
 // NewFromClient stays open. Close is idempotent.
 func (t *Transport) Close() error {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.sessions.Close() { // closes the fetch sessions
 		return nil
-	}
-	t.closed = true
-	fs := make([]*fetcher, 0, len(t.fetchers))
-	for f := range t.fetchers {
-		fs = append(fs, f)
-	}
-	t.mu.Unlock()
-
-	for _, f := range fs {
-		_ = f.Close()
 	}
 	// Sockets first: a request in flight (a dial to an unreachable
 	// broker, say) would otherwise hold up the clients' Close.
 	t.prodDial.Close()
-	if p, ok := t.prod.settle(); ok {
+	if p, ok := t.prod.Settle(); ok {
 		p.close()
 	}
 	if t.ownsClient {
 		t.dial.Close()
-		if c, ok := t.cl.settle(); ok {
+		if c, ok := t.cl.Settle(); ok {
 			_ = c.Close()
 		}
 	}
@@ -324,45 +309,12 @@ func (t *Transport) client(ctx context.Context) (sarama.Client, error) {
 	if t.isClosed() {
 		return nil, closedErr("", "")
 	}
-	return t.cl.get(ctx, func() (sarama.Client, error) {
+	return t.cl.Get(ctx, func() (sarama.Client, error) {
 		return sarama.NewClient(t.seeds, t.mainCfg)
 	})
 }
 
-func (t *Transport) isClosed() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.closed
-}
-
-// result is what a call run by run returns.
-type result[T any] struct {
-	v   T
-	err error
-}
-
-// run calls fn, which cannot be cancelled (sarama takes no contexts), and
-// returns its result, or ctx's error as soon as ctx is done. fn then goes on
-// in its goroutine until sarama's own timeouts end it, or until Close
-// closes the connections under it; its result is dropped.
-func run[T any](ctx context.Context, fn func() (T, error)) (T, error) {
-	if err := ctx.Err(); err != nil {
-		var zero T
-		return zero, err
-	}
-	ch := make(chan result[T], 1)
-	go func() {
-		v, err := fn()
-		ch <- result[T]{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
-}
+func (t *Transport) isClosed() bool { return t.sessions.Closed() }
 
 // finish classifies err from a call under ctx: ctx's own error wins, then
 // credentials found rejected by the SASL watch, then the usual mapping.
@@ -382,9 +334,9 @@ func (t *Transport) finish(ctx context.Context, op, topic string, err error) err
 			err = fmt.Errorf("%w: %w", err, last)
 		}
 	}
-	if t.sasl.rejected() {
+	if t.sasl.Blamed() {
 		if _, isKErr := errors.AsType[sarama.KError](err); !isKErr {
-			return transport.NewError(op, topic, transport.ErrAuthentication, &errSASLClosed{err: err})
+			return transport.NewError(op, topic, transport.ErrAuthentication, &transport.SASLClosedError{Err: err})
 		}
 	}
 	return wrap(ctx, op, topic, err)
@@ -404,7 +356,7 @@ func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, erro
 	if err != nil {
 		return nil, t.finish(ctx, op, topic, err)
 	}
-	ps, err := run(ctx, func() ([]int32, error) { return t.partitions(c, topic) })
+	ps, err := transport.Run(ctx, func() ([]int32, error) { return t.partitions(c, topic) })
 	return ps, t.finish(ctx, op, topic, err)
 }
 
@@ -465,7 +417,7 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 	if err != nil {
 		return nil, t.finish(ctx, op, topic, err)
 	}
-	out, err := run(ctx, func() (map[int32]int64, error) {
+	out, err := transport.Run(ctx, func() (map[int32]int64, error) {
 		return listOffsets(c, t.cfg, topic, partitions, ts, committed)
 	})
 	return out, t.finish(ctx, op, topic, err)
@@ -552,7 +504,7 @@ func (t *Transport) withAdmin(ctx context.Context, op, topic string, fn func(sar
 	if err != nil {
 		return t.finish(ctx, op, topic, err)
 	}
-	_, err = run(ctx, func() (struct{}, error) {
+	_, err = transport.Run(ctx, func() (struct{}, error) {
 		adm, err := t.clusterAdmin(c)
 		if err != nil {
 			return struct{}{}, err
@@ -565,13 +517,7 @@ func (t *Transport) withAdmin(ctx context.Context, op, topic string, fn func(sar
 // CreateTopic creates a topic; an existing one is an error matching
 // transport.ErrTopicExists. (X5)
 func (t *Transport) CreateTopic(ctx context.Context, spec transport.TopicSpec) error {
-	parts, rf := spec.Partitions, spec.ReplicationFactor
-	if parts <= 0 {
-		parts = 1
-	}
-	if rf <= 0 {
-		rf = -1 // the broker's default.replication.factor (CreateTopics v4+)
-	}
+	parts, rf := spec.Counts() // rf -1: the broker's default (CreateTopics v4+)
 	detail := &sarama.TopicDetail{NumPartitions: parts, ReplicationFactor: rf}
 	if len(spec.Configs) > 0 {
 		detail.ConfigEntries = make(map[string]*string, len(spec.Configs))
@@ -598,7 +544,7 @@ func (t *Transport) CreatePartitions(ctx context.Context, topic string, total in
 		return adm.CreatePartitions(topic, total, nil, false)
 	})
 	if c, cerr := t.client(ctx); err == nil && cerr == nil {
-		_, _ = run(ctx, func() (struct{}, error) { return struct{}{}, c.RefreshMetadata(topic) })
+		_, _ = transport.Run(ctx, func() (struct{}, error) { return struct{}{}, c.RefreshMetadata(topic) })
 	}
 	return err
 }
@@ -620,7 +566,7 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 		out = append(out, transport.ConfigEntry{
 			Name:      c.Name,
 			Value:     c.Value,
-			Source:    configSource(c.Source, c.Default),
+			Source:    transport.ConfigSourceOf(int8(c.Source), c.Default),
 			ReadOnly:  c.ReadOnly,
 			Sensitive: c.Sensitive,
 		})
@@ -644,23 +590,6 @@ func describeTopic(adm sarama.ClusterAdmin, topic string) ([]sarama.ConfigEntry,
 		return r.Configs, nil
 	}
 	return nil, sarama.ErrUnknownTopicOrPartition
-}
-
-func configSource(s sarama.ConfigSource, isDefault bool) transport.ConfigSource {
-	switch s {
-	case sarama.SourceTopic:
-		return transport.SourceTopic
-	case sarama.SourceDynamicBroker, sarama.SourceDynamicDefaultBroker:
-		return transport.SourceBrokerDynamic
-	case sarama.SourceStaticBroker:
-		return transport.SourceBrokerStatic
-	case sarama.SourceDefault:
-		return transport.SourceDefault
-	}
-	if isDefault { // DescribeConfigs v0 has only IsDefault
-		return transport.SourceDefault
-	}
-	return transport.SourceUnknown
 }
 
 // AlterTopicConfig sets the given keys and keeps every other explicit
