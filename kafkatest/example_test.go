@@ -34,7 +34,7 @@ func (c counting) Produce(ctx context.Context, topic string, r transport.Record)
 var produced atomic.Int64
 
 func openCounting(seeds []string, opts ...kgo.Opt) (transport.Transport, error) {
-	tr, err := franztransport.New(seeds, append([]kgo.Opt{kgo.FetchIsolationLevel(kgo.ReadCommitted())}, opts...)...)
+	tr, err := franztransport.New(seeds, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -46,14 +46,16 @@ func openCounting(seeds []string, opts ...kgo.Opt) (transport.Transport, error) 
 // the cluster named by KTABLES_BROKERS (then the cases that steer the broker
 // skip).
 func runSuite(t *testing.T) {
-	conformance.Run(t, kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) { return openCounting(seeds) }))
+	// The conformance suite's transaction cases read committed records.
+	committed := kgo.FetchIsolationLevel(kgo.ReadCommitted())
+	conformance.Run(t, kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) { return openCounting(seeds, committed) }))
 	a := kafkatest.Adapter{
-		Open: func(seeds []string) (transport.Transport, error) { return openCounting(seeds) },
+		Open: func(seeds []string) (transport.Transport, error) { return openCounting(seeds) }, // the defaults (SPEC W4)
 		OpenIsolation: func(seeds []string, readCommitted bool) (transport.Transport, error) {
 			if readCommitted {
-				return openCounting(seeds)
+				return openCounting(seeds, committed)
 			}
-			return openCounting(seeds, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+			return openCounting(seeds)
 		},
 	}
 	t.Run("reliability", func(t *testing.T) { kafkatest.RunReliability(t, a) })

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -18,17 +17,24 @@ func init() { clients["confluent"] = newConfluent }
 
 // newConfluent maps the security settings to a librdkafka ConfigMap.
 func newConfluent(seeds []string, sec *security) (transport.Transport, error) {
-	if sec.tls != nil {
-		// librdkafka reads certificates from files (ssl.*), not from a
-		// crypto/tls configuration.
-		return nil, errors.New("TLS flags are not supported with --client confluent; use another client")
-	}
 	conf := kafka.ConfigMap{"bootstrap.servers": strings.Join(seeds, ","), "client.id": clientID}
+	protocol := "PLAINTEXT"
+	if sec.tls != nil {
+		// librdkafka reads the PEM files itself (ssl.*), not a crypto/tls
+		// configuration; the files were already checked by loading them.
+		protocol = "SSL"
+		for key, file := range map[string]string{"ssl.ca.location": sec.caFile, "ssl.certificate.location": sec.certFile, "ssl.key.location": sec.keyFile} {
+			if file != "" {
+				conf[key] = file
+			}
+		}
+	}
 	if sec.mechanism != "" {
-		conf["security.protocol"] = "SASL_PLAINTEXT"
+		protocol = "SASL_" + protocol
 		conf["sasl.mechanism"] = strings.ToUpper(sec.mechanism)
 		conf["sasl.username"] = sec.user
 		conf["sasl.password"] = sec.password
 	}
+	conf["security.protocol"] = protocol
 	return confluenttransport.New(conf)
 }

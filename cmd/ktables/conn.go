@@ -27,10 +27,13 @@ const (
 // security is the TLS and SASL configuration, built once from the flags and
 // mapped to each client's own configuration.
 type security struct {
-	tls       *tls.Config // nil: plaintext
-	mechanism string      // "", "plain", "scram-sha-256" or "scram-sha-512"
-	user      string
-	password  string
+	tls *tls.Config // nil: plaintext
+	// The PEM files behind tls, for clients that read files themselves
+	// (librdkafka); empty when not given.
+	caFile, certFile, keyFile string
+	mechanism                 string // "", "plain", "scram-sha-256" or "scram-sha-512"
+	user                      string
+	password                  string
 }
 
 // clientFactory builds a transport for one Kafka client.
@@ -165,6 +168,7 @@ func (c *connFlags) security() (*security, error) {
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	sec.tls = cfg
+	sec.caFile, sec.certFile, sec.keyFile = c.tlsCA, c.tlsCert, c.tlsKey
 	return sec, nil
 }
 

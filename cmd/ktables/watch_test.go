@@ -175,12 +175,14 @@ func TestWatchSnapshotTTL(t *testing.T) {
 	seeds := kafkatest.Start(t)
 	c := conn(seeds, "franz")
 	_, tf := topicFlag(t)
+	// Taken before the write: the record's timestamp, which the TTL counts
+	// from, is no earlier than this.
+	start := time.Now()
 	ok(t, args([]string{"set", "--grouped"}, c, tf, []string{"svc", "m1", "v1"})...)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb syncBuffer
 	done := make(chan int, 1)
-	start := time.Now()
 	go func() {
 		done <- run(ctx, args([]string{"watch", "--grouped", "--snapshot", "--coalesce", "--ttl", "1s"}, c, tf), &out, &errb)
 	}()
