@@ -1,7 +1,6 @@
 package ktables
 
 import (
-	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 )
@@ -76,8 +75,7 @@ func (x *groupIndex[V]) set(key string, v V) {
 		delta := 0
 		if !ok {
 			members = newCompactMap[V](gs.seed)
-			// The group name outlives the record it came from.
-			gs.set(h, strings.Clone(g), members)
+			gs.set(h, g, members) // copies the name out of the record
 			delta = 1
 		}
 		if members.set(hashKey(members.seed, m), m, v) {
@@ -127,9 +125,7 @@ func (x *groupIndex[V]) membersOf(group string) map[string]V {
 	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) {
 		if members, ok := gs.get(h, group); ok {
 			out = make(map[string]V, members.len())
-			for _, e := range members.entries {
-				out[e.key] = e.val
-			}
+			members.each(func(m string, v V) bool { out[m] = v; return true })
 		}
 	})
 	return out
@@ -138,14 +134,13 @@ func (x *groupIndex[V]) membersOf(group string) map[string]V {
 // nested copies the whole index in one pass at one point in time.
 func (x *groupIndex[V]) nested() map[string]map[string]V {
 	var out map[string]map[string]V
-	x.groups.frozen(func(n int, each func(func(string, *compactMap[V]))) {
+	x.groups.frozen(func(n int, each func(func(*cell[*compactMap[V]]))) {
 		out = make(map[string]map[string]V, n)
-		each(func(g string, members *compactMap[V]) {
+		each(func(c *cell[*compactMap[V]]) {
+			members := c.val
 			cp := make(map[string]V, members.len())
-			for _, e := range members.entries {
-				cp[e.key] = e.val
-			}
-			out[g] = cp
+			members.each(func(m string, v V) bool { cp[m] = v; return true })
+			out[c.key()] = cp
 		})
 	})
 	return out

@@ -1,9 +1,11 @@
 package ktables
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -104,8 +106,9 @@ func (r *reader[V]) apply(b transport.Batch) {
 			keyless++
 			continue
 		}
-		// The transport hands over ownership of record bytes and never
-		// modifies them, so the key can alias them instead of copying.
+		// The key aliases the record only while this record is applied:
+		// the store copies what it keeps, once (ADR 7), so no key or
+		// value pins the client's fetch buffer.
 		key := unsafe.String(unsafe.SliceData(rec.Key), len(rec.Key))
 		switch t.store.accept(key) {
 		case keyInvalid:
@@ -119,11 +122,15 @@ func (r *reader[V]) apply(b transport.Batch) {
 			tombstones++
 			old, ok := t.store.remove(key)
 			if ok && t.onDelete != nil {
-				t.onDelete(key, old)
+				t.onDelete(strings.Clone(key), old)
 			}
 			continue
 		}
-		v, err := t.codec.Decode(rec.Value)
+		raw := rec.Value
+		if t.cloneValues {
+			raw = bytes.Clone(raw)
+		}
+		v, err := t.codec.Decode(raw)
 		if err != nil {
 			valueErrors++
 			t.log.Debug("ktables: skipping record whose value does not decode",
@@ -134,7 +141,12 @@ func (r *reader[V]) apply(b transport.Batch) {
 		applied++
 		t.store.set(key, v)
 		if t.onSet != nil {
-			t.onSet(key, v)
+			// The hook may keep what it is given: hand it the table's
+			// copies, never the record's bytes.
+			if t.packed {
+				v, _ = t.store.get(key)
+			}
+			t.onSet(strings.Clone(key), v)
 		}
 	}
 	s := &t.stats

@@ -14,6 +14,8 @@ type store[V any] interface {
 	// counted by the reader and skipped before their value is decoded.
 	accept(key string) keyVerdict
 	get(key string) (V, bool)
+	// set stores v under key. key aliases the record it came from and v may
+	// too: the store copies what it keeps (ADR 7).
 	set(key string, v V)
 	// remove deletes key and returns the value it had.
 	remove(key string) (V, bool)
@@ -38,6 +40,8 @@ const (
 	keyForeign            // well-formed bytes but not this store's scheme: ForeignKeys
 )
 
+// entry is a key and its value as iteration hands them out; stores keep
+// their own, more compact cells.
 type entry[V any] struct {
 	key string
 	val V
@@ -160,9 +164,9 @@ func (s *shardedMap[V]) trim() {
 
 func (s *shardedMap[V]) snapshot() map[string]V {
 	var out map[string]V
-	s.frozen(func(n int, each func(func(string, V))) {
+	s.frozen(func(n int, each func(func(*cell[V]))) {
 		out = make(map[string]V, n)
-		each(func(k string, v V) { out[k] = v })
+		each(func(c *cell[V]) { out[c.key()] = c.val })
 	})
 	return out
 }
@@ -170,7 +174,7 @@ func (s *shardedMap[V]) snapshot() map[string]V {
 // frozen holds every shard's read lock while fn runs, giving it the number
 // of keys and a way to visit them. The reader updates one shard at a time,
 // so what fn sees is a state the table really was in.
-func (s *shardedMap[V]) frozen(fn func(n int, each func(func(string, V)))) {
+func (s *shardedMap[V]) frozen(fn func(n int, each func(func(*cell[V])))) {
 	for i := range s.shards {
 		s.shards[i].mu.RLock()
 	}
@@ -183,18 +187,31 @@ func (s *shardedMap[V]) frozen(fn func(n int, each func(func(string, V)))) {
 	for i := range s.shards {
 		n += s.shards[i].m.len()
 	}
-	fn(n, func(visit func(string, V)) {
+	fn(n, func(visit func(*cell[V])) {
 		for i := range s.shards {
-			s.shards[i].m.each(func(k string, v V) bool {
-				visit(k, v)
-				return true
-			})
+			cells := s.shards[i].m.entries
+			for j := range cells {
+				visit(&cells[j])
+			}
 		}
 	})
 }
 
 func (s *shardedMap[V]) chunks(fn func([]entry[V]) bool) {
 	var buf []entry[V]
+	s.cellChunks(func(part []cell[V]) bool {
+		buf = buf[:0]
+		for i := range part {
+			buf = append(buf, entry[V]{part[i].key(), part[i].val})
+		}
+		return fn(buf)
+	})
+}
+
+// cellChunks calls fn with a copy of each non-empty shard's cells, taken
+// under its read lock and used after it is released.
+func (s *shardedMap[V]) cellChunks(fn func([]cell[V]) bool) {
+	var buf []cell[V]
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()

@@ -27,6 +27,11 @@ type Table[V any] struct {
 	cfg   config
 	log   *slog.Logger
 	store store[V]
+	// cloneValues: the codec's values alias the bytes they decode and the
+	// store does not copy them, so the reader copies first (ADR 7).
+	cloneValues bool
+	// packed: the store keeps its own copy of each value, which hooks get.
+	packed bool
 
 	onSet    func(string, V)
 	onDelete func(string, V)
@@ -113,7 +118,7 @@ func Open[V any](ctx context.Context, tr transport.Transport, topic string, code
 	if err != nil {
 		return nil, err
 	}
-	t, err := newTable(tr, topic, codec, newShardedMap[V](), cfg)
+	t, err := newTable(tr, topic, codec, newFlatStore(codec), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +150,8 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		closed:   make(chan struct{}),
 		newParts: make(chan discovered),
 	}
+	_, t.packed = st.(interface{ copiesValues() })
+	t.cloneValues = !t.packed && keepsBytes(codec)
 	if cfg.onSet != nil {
 		fn, ok := cfg.onSet.(func(string, V))
 		if !ok {
