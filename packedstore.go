@@ -26,12 +26,16 @@ func valueOf(c *cell[uint32]) []byte {
 	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(c.kp), c.klen)), c.val)
 }
 
+// getBytes is the read path: one hash, one shard read lock, one probe. It
+// is written out rather than through view, whose closure call costs a few
+// nanoseconds on every Get.
 func (p packedMap) getBytes(key string) (v []byte, ok bool) {
-	p.view(key, func(m *compactMap[uint32], h uint64) {
-		if i := m.find(h, key); i >= 0 {
-			v, ok = valueOf(m.cellAt(i)), true
-		}
-	})
+	sh, h := p.shardOf(key)
+	sh.mu.RLock()
+	if i := sh.m.find(h, key); i >= 0 {
+		v, ok = valueOf(sh.m.cellAt(i)), true
+	}
+	sh.mu.RUnlock()
 	return v, ok
 }
 
