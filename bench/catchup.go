@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,12 +32,23 @@ func allParts(n int32) []int32 {
 
 // rawLoad is the raw baseline of catch-up: consume every partition from the
 // log start to the end offsets, storing into a map (for JSON, decoding each
-// value; for grouped, splitting the key into a nested map).
+// value; for grouped, splitting the key into a nested map). Flat maps are
+// presized from the end offsets, as the table reserves its index from them,
+// and every kept value is copied out of the client's fetch buffer (the
+// table copies too): a map that aliased the buffers would be faster only by
+// pinning them (issue 17).
 func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string, grouped bool) (int, any, error) {
+	n, keep, _, err := rawLoadCounted(ctx, r, topic, parts, codec, grouped)
+	return n, keep, err
+}
+
+// rawLoadCounted is rawLoad that also reports how many records it read.
+func rawLoadCounted(ctx context.Context, r Raw, topic string, parts int32, codec string, grouped bool) (int, any, int64, error) {
+	var seen int64
 	ps := allParts(parts)
 	end, err := r.EndOffsets(ctx, topic, ps)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	from := map[int32]int64{}
 	remaining := 0
@@ -46,8 +58,24 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 			remaining++
 		}
 	}
-	flat := map[string][]byte{}
-	flatJSON := map[string]Payload{}
+	var records int64
+	for _, o := range end {
+		records += o
+	}
+	hint := int(min(records, 16<<20)) // the table's reserve cap, too
+	var flat map[string][]byte
+	var flatJSON map[string]Payload
+	if !grouped && codec == "json" {
+		flatJSON = make(map[string]Payload, hint)
+	} else if !grouped {
+		flat = make(map[string][]byte, hint)
+	}
+	own := func(rec Rec) []byte {
+		if rec.Owned {
+			return rec.Value
+		}
+		return bytes.Clone(rec.Value)
+	}
 	nested := map[string]map[string][]byte{}
 	var decodeErr error
 	nestedJSON := map[string]map[string]Payload{}
@@ -76,7 +104,7 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 				ms = map[string][]byte{}
 				nested[g] = ms
 			}
-			ms[m] = rec.Value
+			ms[m] = own(rec)
 			return
 		}
 		if codec == "json" {
@@ -88,10 +116,11 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 			flatJSON[string(rec.Key)] = p
 			return
 		}
-		flat[string(rec.Key)] = rec.Value
+		flat[string(rec.Key)] = own(rec)
 	}
 	if remaining > 0 {
 		err = r.Consume(ctx, topic, from, func(rec Rec) bool {
+			seen++
 			store(rec)
 			if rec.Offset+1 == end[rec.Partition] {
 				remaining--
@@ -99,11 +128,11 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 			return remaining > 0
 		})
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, 0, err
 		}
 	}
 	if decodeErr != nil {
-		return 0, nil, decodeErr
+		return 0, nil, 0, decodeErr
 	}
 	switch {
 	case grouped && codec == "json":
@@ -111,17 +140,17 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 		for _, ms := range nestedJSON {
 			n += len(ms)
 		}
-		return n, nestedJSON, nil
+		return n, nestedJSON, seen, nil
 	case grouped:
 		n := 0
 		for _, ms := range nested {
 			n += len(ms)
 		}
-		return n, nested, nil
+		return n, nested, seen, nil
 	case codec == "json":
-		return len(flatJSON), flatJSON, nil
+		return len(flatJSON), flatJSON, seen, nil
 	}
-	return len(flat), flat, nil
+	return len(flat), flat, seen, nil
 }
 
 // ktLoad opens the table and returns how many entries it holds.

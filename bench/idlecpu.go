@@ -81,7 +81,11 @@ func runChild(job childJob, res *childResult) error {
 			return err
 		}
 		fol, err := startFollower(ctx, r, job.Topic, []int32{0}, func(rec Rec) {
-			m.(map[string][]byte)[string(rec.Key)] = rec.Value
+			v := rec.Value
+			if !rec.Owned {
+				v = bytes.Clone(v)
+			}
+			m.(map[string][]byte)[string(rec.Key)] = v
 		})
 		if err != nil {
 			return err

@@ -391,8 +391,17 @@ func runWrites(e *Env) ([]*Metric, error) {
 		thr[c] = m
 		out = append(out, m)
 	}
+	tune := func(isRaw bool, writers int) error {
+		if t, ok := raw.(writersTuner); ok && isRaw {
+			return t.tuneWriters(writers)
+		}
+		return nil
+	}
 	for range cfg.Repeats {
 		for _, isRaw := range []bool{false, true} {
+			if err := tune(isRaw, 1); err != nil {
+				return nil, err
+			}
 			var ds []time.Duration
 			for i := range cfg.WriteLatN {
 				t0 := time.Now()
@@ -404,6 +413,9 @@ func runWrites(e *Env) ([]*Metric, error) {
 			add(p50, isRaw, ms(Percentile(ds, 50)))
 			add(p99, isRaw, ms(Percentile(ds, 99)))
 			for _, c := range cfg.Writers {
+				if err := tune(isRaw, c); err != nil {
+					return nil, err
+				}
 				rate, err := throughput(c, cfg.WriteDur, func(i int) error { return write(isRaw, i) })
 				if err != nil {
 					return nil, err
