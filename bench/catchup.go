@@ -38,12 +38,15 @@ func allParts(n int32) []int32 {
 // table copies too): a map that aliased the buffers would be faster only by
 // pinning them (issue 17).
 func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string, grouped bool) (int, any, error) {
-	n, keep, _, err := rawLoadCounted(ctx, r, topic, parts, codec, grouped)
+	n, keep, _, err := rawLoadCounted(ctx, r, topic, parts, codec, grouped, true)
 	return n, keep, err
 }
 
 // rawLoadCounted is rawLoad that also reports how many records it read.
-func rawLoadCounted(ctx context.Context, r Raw, topic string, parts int32, codec string, grouped bool) (int, any, int64, error) {
+// Without presize the flat map grows as it fills: what a user does who
+// knows the log holds many versions per key (presizing from the end offsets
+// would then reserve room for every version, and a Go map never shrinks).
+func rawLoadCounted(ctx context.Context, r Raw, topic string, parts int32, codec string, grouped, presize bool) (int, any, int64, error) {
 	var seen int64
 	ps := allParts(parts)
 	end, err := r.EndOffsets(ctx, topic, ps)
@@ -63,6 +66,9 @@ func rawLoadCounted(ctx context.Context, r Raw, topic string, parts int32, codec
 		records += o
 	}
 	hint := int(min(records, 16<<20)) // the table's reserve cap, too
+	if !presize {
+		hint = 0
+	}
 	var flat map[string][]byte
 	var flatJSON map[string]Payload
 	if !grouped && codec == "json" {

@@ -179,7 +179,9 @@ func runMemory(e *Env) ([]*Metric, error) {
 			}
 			m := &Metric{Scenario: "memory", Name: src.label(c.name()), Unit: "B/key",
 				Note: fmt.Sprintf("payload %.0f B/key", c.payload())}
-			if c.kind == "distinct" && !c.grouped && c.codec == "bytes" {
+			if c.kind == "distinct" && !c.grouped && c.codec == "bytes" && c.keys >= 100_000 {
+				// Per-table fixed costs (64 shards, their indexes)
+				// amortize only over many keys: the target is for 1M.
 				m.Target = &Target{AtMost, c.payload() + 48}
 			}
 			out = append(out, m)
@@ -249,7 +251,7 @@ func (s *memSource) measure(c memCase, m *Metric) error {
 			continue // memtransport has no raw client
 		}
 		raw, err := retained(func() (any, error) {
-			got, keep, seen, err := rawLoadCounted(e.Ctx, r, s.topic, 1, c.codec, c.grouped)
+			got, keep, seen, err := rawLoadCounted(e.Ctx, r, s.topic, 1, c.codec, c.grouped, c.kind == "distinct")
 			if err != nil {
 				return nil, err
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -318,6 +319,7 @@ func (r *rawSarama) Close() error {
 
 type rawKafkaGo struct {
 	seeds []string
+	rt    *kafka.Transport
 	cl    *kafka.Client
 	mu    sync.Mutex
 	w     *kafka.Writer
@@ -330,7 +332,12 @@ type explicitPartition struct{}
 func (explicitPartition) Balance(m kafka.Message, _ ...int) int { return m.Partition }
 
 func newRawKafkaGo(seeds []string) (Raw, error) {
-	r := &rawKafkaGo{seeds: seeds, cl: &kafka.Client{Addr: kafka.TCP(seeds...)}}
+	// kafka-go's Transport caches metadata for MetadataTTL (6 s by
+	// default) and fails fetches of topics created since with "topic not
+	// found"; the suite creates topics all the time, so refresh each second
+	// and retry until then (fetchLoop).
+	rt := &kafka.Transport{MetadataTTL: time.Second}
+	r := &rawKafkaGo{seeds: seeds, rt: rt, cl: &kafka.Client{Addr: kafka.TCP(seeds...), Transport: rt}}
 	return r, r.tuneWriters(1)
 }
 
@@ -345,6 +352,7 @@ func (r *rawKafkaGo) tuneWriters(n int) error {
 		Addr:         kafka.TCP(r.seeds...),
 		Balancer:     explicitPartition{},
 		RequiredAcks: kafka.RequireAll,
+		Transport:    r.rt,
 		BatchSize:    max(n, 1),
 		BatchTimeout: time.Millisecond, // only ever reached by a partial batch
 	}
@@ -430,14 +438,22 @@ func (r *rawKafkaGo) fetchLoop(ctx context.Context, topic string, p int32, off i
 	for ctx.Err() == nil {
 		resp, err := r.cl.Fetch(ctx, &kafka.FetchRequest{Topic: topic, Partition: int(p), Offset: off,
 			MinBytes: 1, MaxBytes: 10 << 20, MaxWait: rawFetchWait}) // Earliest == kafka.FirstOffset
+		if err == nil {
+			err = resp.Error
+		}
+		if errors.Is(err, protocol.ErrNoTopic) || errors.Is(err, kafka.UnknownTopicOrPartition) {
+			// Metadata older than the topic (see newRawKafkaGo).
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
-		}
-		if resp.Error != nil {
-			return resp.Error
 		}
 		if off < 0 {
 			off = resp.LogStartOffset
@@ -494,5 +510,7 @@ func readAll(b kafka.Bytes) ([]byte, error) {
 func (r *rawKafkaGo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.w.Close()
+	err := r.w.Close()
+	r.rt.CloseIdleConnections()
+	return err
 }
