@@ -62,16 +62,18 @@ type shardedMap[V any] struct {
 	shards [shardCount]shard[V]
 }
 
+// The map is held by value: a Get then goes from the shard straight to the
+// index, one dependent load fewer than through a pointer.
 type shard[V any] struct {
 	mu sync.RWMutex
-	m  *compactMap[V]
+	m  compactMap[V]
 	_  [48]byte // keep neighbouring shards' locks off one cache line
 }
 
 func newShardedMap[V any]() *shardedMap[V] {
 	s := &shardedMap[V]{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].m = newCompactMap[V](s.seed)
+		s.shards[i].m.seed = s.seed
 	}
 	return s
 }
@@ -119,7 +121,7 @@ func (s *shardedMap[V]) remove(key string) (V, bool) {
 func (s *shardedMap[V]) update(key string, fn func(m *compactMap[V], h uint64) int) {
 	sh, h := s.shardOf(key)
 	sh.mu.Lock()
-	delta := fn(sh.m, h)
+	delta := fn(&sh.m, h)
 	sh.mu.Unlock()
 	if delta != 0 {
 		s.count.Add(int64(delta))
@@ -130,7 +132,7 @@ func (s *shardedMap[V]) update(key string, fn func(m *compactMap[V], h uint64) i
 func (s *shardedMap[V]) view(key string, fn func(m *compactMap[V], h uint64)) {
 	sh, h := s.shardOf(key)
 	sh.mu.RLock()
-	fn(sh.m, h)
+	fn(&sh.m, h)
 	sh.mu.RUnlock()
 }
 
