@@ -10,9 +10,9 @@ import (
 // Decode receives the record's bytes, which nothing modifies. The table
 // copies the values of Bytes and String into storage of its own (ADR 7); a
 // codec of yours that keeps b instead of decoding out of it should copy it,
-// or each value pins the client's fetch buffer it came in. Decoded values are stored
-// once and shared by reference between the table and every reader (SPEC C2):
-// do not modify a value you read from a table.
+// or each value pins the client's fetch buffer it came in. Decoded values
+// are stored once and shared by reference between the table and every
+// reader (SPEC C2): do not modify a value you read from a table.
 //
 // A codec for protobuf or Avro is a few lines:
 //

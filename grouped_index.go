@@ -41,10 +41,13 @@ func (x *groupIndex[V]) accept(key string) keyVerdict {
 	return keyOK
 }
 
-// split returns the pair of a key accept has accepted.
+// split returns the pair of a key accept has accepted, and forgets it: the
+// strings alias the record, which the index must not keep alive (ADR 7).
 func (x *groupIndex[V]) split(key string) (group, member string) {
 	if key == x.lastKey {
-		return x.lastGroup, x.lastMember
+		group, member = x.lastGroup, x.lastMember
+		x.lastKey, x.lastGroup, x.lastMember = "", "", ""
+		return group, member
 	}
 	group, member, _ = x.kc.Decode(key)
 	return group, member

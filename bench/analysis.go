@@ -85,17 +85,32 @@ func analysis(rep *Report, notesMD string) string {
 	}
 	p("")
 	if len(order) > 0 {
-		p("**Misses and failures.**")
+		p("**Misses and failures**, grouped by cause.")
 		p("")
+		// One explanation per cause, after the misses it explains.
+		var causes []string
+		byCause := map[string][]string{}
 		for _, key := range order {
 			ms := misses[key]
-			line := fmt.Sprintf("- *%s* (target %s): %s.", key, targetText(ms.m), strings.Join(ms.cell, "; "))
-			if why := explain(notes, ms.m); why != "" && ms.m.Err == "" {
-				line += " " + why
+			why := ""
+			if ms.m.Err == "" {
+				why = explain(notes, ms.m)
 			}
-			p("%s", line)
+			if _, seen := byCause[why]; !seen {
+				causes = append(causes, why)
+			}
+			byCause[why] = append(byCause[why], fmt.Sprintf("*%s* (target %s): %s", key, targetText(ms.m), strings.Join(ms.cell, "; ")))
 		}
-		p("")
+		for _, why := range causes {
+			for _, line := range byCause[why] {
+				p("- %s", line)
+			}
+			if why != "" {
+				p("")
+				p("  %s", why)
+			}
+			p("")
+		}
 	}
 	for _, ar := range rep.Results {
 		if g := growth(ar.Scale); g != "" {

@@ -225,7 +225,7 @@ func runCatchup(e *Env) ([]*Metric, error) {
 			topics[tk] = topic
 		}
 		topic := topics[tk]
-		m := &Metric{Scenario: "catchup", Name: c.String(), Unit: "records/s", Target: &Target{RatioAtLeast, 0.9}}
+		m := &Metric{Scenario: "catchup", Name: c.String(), Unit: "records/s", Target: &Target{RatioAtLeast, 0.95}}
 		out = append(out, m)
 		for range repeats {
 			for _, isRaw := range []bool{false, true} {

@@ -146,7 +146,7 @@ func runIdleCPU(e *Env) ([]*Metric, error) {
 		return nil, err
 	}
 	m := &Metric{Scenario: "idlecpu", Name: fmt.Sprintf("idle reader, %v window", cfg.IdleWindow), Unit: "% of a core",
-		Target: &Target{AtMost, 0.2}, Note: "each reader in its own process; broker not counted"}
+		Target: &Target{AtMost, 0.1}, Note: "each reader in its own process; broker not counted"}
 	type result struct {
 		raw bool
 		pct float64

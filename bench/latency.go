@@ -179,8 +179,8 @@ func runPropagation(e *Env) ([]*Metric, error) {
 			}
 		}
 	}
-	p50 := &Metric{Scenario: "propagation", Name: "p50", Unit: "ms", Target: &Target{RatioAtMost, 1.1}}
-	p99 := &Metric{Scenario: "propagation", Name: "p99", Unit: "ms", Target: &Target{RatioAtMost, 1.1}}
+	p50 := &Metric{Scenario: "propagation", Name: "p50", Unit: "ms", Target: &Target{RatioAtMost, 1.05}}
+	p99 := &Metric{Scenario: "propagation", Name: "p99", Unit: "ms", Target: &Target{RatioAtMost, 1.05}}
 	var all Dist
 	all.Scenario = "propagation"
 	for range cfg.Repeats {
@@ -385,8 +385,8 @@ func runWrites(e *Env) ([]*Metric, error) {
 	out := []*Metric{p50, p99}
 	for _, c := range cfg.Writers {
 		m := &Metric{Scenario: "writes", Name: fmt.Sprintf("throughput, %d writers", c), Unit: "writes/s"}
-		if c == 64 {
-			m.Target = &Target{RatioAtLeast, 0.9}
+		if c == 1 || c == 64 {
+			m.Target = &Target{RatioAtLeast, 0.95}
 		}
 		thr[c] = m
 		out = append(out, m)
