@@ -228,27 +228,40 @@ func (s *memSource) measure(c memCase, m *Metric) error {
 	if s.logs == nil {
 		s.logs = map[string]*memLog{}
 	}
-	lg := s.logs[shape]
-	if lg == nil {
+	// log returns the log to measure: replay and distinct logs are seeded
+	// once and shared by codecs; a churn run gets a fresh log (its updates
+	// would otherwise pile up for the next run to replay).
+	log := func() (*memLog, error) {
+		if lg := s.logs[shape]; lg != nil && c.kind != "churn" {
+			return lg, nil
+		}
 		seedKey, n := key, c.keys
 		if c.kind == "replay" {
 			seedKey, n = func(i int) []byte { return key(i % c.keys) }, c.keys*c.versions
 		}
 		if err := s.seed("mem-"+c.kind, n, seedKey); err != nil {
+			return nil, err
+		}
+		lg := &memLog{topic: s.topic, records: int64(n)}
+		s.logs[shape] = lg
+		return lg, nil
+	}
+	for rep := range e.Cfg.Repeats {
+		lg, err := log()
+		if err != nil {
 			return err
 		}
-		lg = &memLog{topic: s.topic, records: int64(n)}
-		s.logs[shape] = lg
-	}
-	s.topic = lg.topic
-	for rep := range e.Cfg.Repeats {
+		s.topic = lg.topic
 		kt, err := retained(func() (any, error) { return s.loadTable(c, key, lg, rep) })
 		if err != nil {
 			return err
 		}
 		add(m, false, float64(kt)/float64(c.keys))
-		if r == nil {
-			continue // memtransport has no raw client
+		if r == nil { // memtransport has no raw client
+			if c.kind == "churn" {
+				s.drop(lg.topic)
+			}
+			continue
 		}
 		raw, err := retained(func() (any, error) {
 			got, keep, seen, err := rawLoadCounted(e.Ctx, r, s.topic, 1, c.codec, c.grouped, c.kind == "distinct")
@@ -267,8 +280,21 @@ func (s *memSource) measure(c memCase, m *Metric) error {
 			return err
 		}
 		add(m, true, float64(raw)/float64(c.keys))
+		if c.kind == "churn" {
+			s.drop(lg.topic)
+		}
 	}
 	return nil
+}
+
+// drop deletes a topic no later row reads, so the broker's heap does not
+// grow row by row. Best effort: a topic left behind costs memory only.
+func (s *memSource) drop(topic string) {
+	if s.mem != nil {
+		_ = s.mem.DeleteTopic(topic)
+		return
+	}
+	_, _ = s.e.Broker.adm.DeleteTopics(s.e.Ctx, topic)
 }
 
 // loadTable opens c's table over lg, applies the churn for churn rows (the
