@@ -81,3 +81,15 @@ func TestMemoryFailsOnCompactedLog(t *testing.T) {
 		t.Fatalf("compacted log: err %v, figures %v", err, m.KT)
 	}
 }
+
+// The Python comparison finds the memory rows by their names.
+func TestPythonSectionFindsMemory(t *testing.T) {
+	rep := &Report{Results: []AdapterResult{{
+		Adapter: Adapter{Name: "franz"},
+		Metrics: []*Metric{{Scenario: "memory", Name: "flat, 1M keys, bytes", Unit: "B/key",
+			Note: "payload 113 B/key", KT: []float64{151}}},
+	}}}
+	if s := pythonSection(rep); !strings.Contains(s, "payload + 38.0 B (1M keys)") {
+		t.Fatalf("memory figure missing:\n%s", s)
+	}
+}
