@@ -307,7 +307,7 @@ func (s *memSource) loadTable(c memCase, key func(int) []byte, lg *memLog, rep i
 		return nil, err
 	}
 	defer tr.Close()
-	opt := ktables.WithoutEnsureTopic()
+	opt := openOpts()
 	var (
 		tbl interface {
 			Close() error
@@ -319,19 +319,19 @@ func (s *memSource) loadTable(c memCase, key func(int) []byte, lg *memLog, rep i
 	)
 	switch {
 	case c.grouped:
-		g, err := ktables.OpenGrouped(e.Ctx, tr, s.topic, ktables.Bytes(), opt)
+		g, err := ktables.OpenGrouped(e.Ctx, tr, s.topic, ktables.Bytes(), opt...)
 		if err != nil {
 			return nil, err
 		}
 		tbl, keep, n = g, g, g.MemberCount
 	case c.codec == "json":
-		t, err := ktables.Open(e.Ctx, tr, s.topic, ktables.JSON[Payload](), opt)
+		t, err := ktables.Open(e.Ctx, tr, s.topic, ktables.JSON[Payload](), opt...)
 		if err != nil {
 			return nil, err
 		}
 		tbl, keep, n = t, t, t.Len
 	default:
-		t, err := ktables.Open(e.Ctx, tr, s.topic, ktables.Bytes(), opt)
+		t, err := ktables.Open(e.Ctx, tr, s.topic, ktables.Bytes(), opt...)
 		if err != nil {
 			return nil, err
 		}
