@@ -2,6 +2,7 @@ package ktables
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 )
@@ -77,11 +78,18 @@ type retryPolicy struct {
 // such as a new partition): that attempt skips the retriable check and the
 // backoff step but still counts against retries.
 func (p retryPolicy) run(ctx context.Context, b backoff, fn func(ctx context.Context, attempt int) (now bool, err error)) error {
+	var last error // the last failure that was not ctx's own
 	for attempt := 0; ; attempt++ {
 		now, err := fn(ctx, attempt)
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) && last != nil && !p.ctxErr {
+			// The attempt ran out of time: the failure before it says
+			// why the loop did not succeed.
+			return last
+		}
+		last = err
 		more := p.retries < 0 || attempt < p.retries
 		if now && more {
 			continue

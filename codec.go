@@ -7,10 +7,12 @@ import (
 
 // Codec turns values into record bytes and back (SPEC C1).
 //
-// Decode receives bytes the table owns and never modifies, so a codec may
-// keep them without copying (Bytes and String do). Decoded values are stored
-// once and shared by reference between the table and every reader (SPEC C2):
-// do not modify a value you read from a table.
+// Decode receives the record's bytes, which nothing modifies. The table
+// copies the values of Bytes and String into storage of its own (ADR 15); a
+// codec of yours that keeps b instead of decoding out of it should copy it,
+// or each value pins the client's fetch buffer it came in. Decoded values
+// are stored once and shared by reference between the table and every
+// reader (SPEC C2): do not modify a value you read from a table.
 //
 // A codec for protobuf or Avro is a few lines:
 //
@@ -22,9 +24,9 @@ type Codec[V any] interface {
 	Decode(b []byte) (V, error)
 }
 
-// Bytes is the identity codec: values are the record bytes themselves. A
-// decoded value aliases the fetched record, so the table stores each value
-// exactly once.
+// Bytes is the identity codec: values are the record bytes themselves. The
+// table keeps each key and value in one allocation of its own, copied once
+// from the fetched record.
 func Bytes() Codec[[]byte] { return bytesCodec{} }
 
 // String stores values as UTF-8 strings (not validated: any bytes decode).
@@ -52,8 +54,8 @@ type stringCodec struct{}
 
 func (stringCodec) Encode(v string) ([]byte, error) { return []byte(v), nil }
 
-// Decode aliases the record bytes: they are owned by the table and immutable,
-// which is exactly what a Go string needs.
+// Decode aliases b, which nothing modifies: exactly what a Go string needs.
+// The table hands it its own copy of the record's value (ADR 15).
 func (stringCodec) Decode(b []byte) (string, error) {
 	return unsafe.String(unsafe.SliceData(b), len(b)), nil
 }

@@ -1,13 +1,20 @@
 package ktables
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"strings"
+	"unsafe"
+)
 
 // compactMap is an open-addressing hash map from string keys to V, built for
-// memory per entry: entries live densely in one slice (a key and a value,
-// nothing else), and an index of uint32 positions points into it with
-// linear probing. A Go map spends about 100 bytes per entry at a million
-// string keys with slice values; this one spends the entry plus about 6
-// bytes of index (ADR 6).
+// memory per entry: cells live densely in one slice (a key pointer, a key
+// length and a value, nothing else), and an index of uint32 positions points
+// into it with linear probing. A Go map spends about 100 bytes per entry at a
+// million string keys with slice values; this one spends the cell plus about
+// 6 bytes of index (ADR 6).
+//
+// The map owns its keys: set copies a new key, so a key never aliases the
+// record it came from (ADR 15).
 //
 // Callers pass each key's 64-bit hash (hashKey with the map's seed), so a
 // sharded owner hashes a key once for both the shard and the slot. The index
@@ -18,8 +25,20 @@ import "hash/maphash"
 type compactMap[V any] struct {
 	seed    maphash.Seed
 	index   []uint32 // 0: empty; else (position in entries + 1) << 8 | tag
-	entries []entry[V]
+	entries []cell[V]
 }
+
+// cell is one entry. The key is a pointer and a 32-bit length rather than a
+// string header: V packs into the spare half word when it is 4 bytes (the
+// packed store's value length), which makes that cell 16 bytes. Kafka
+// bounds a record key below 2 GiB, so 32 bits always suffice.
+type cell[V any] struct {
+	kp   *byte
+	klen uint32
+	val  V
+}
+
+func (c *cell[V]) key() string { return unsafe.String(c.kp, c.klen) }
 
 // An index slot packs a 24-bit entry position with an 8-bit tag taken from
 // the key's hash, so a probe skips 255 of 256 non-matching slots without
@@ -79,7 +98,7 @@ func (m *compactMap[V]) find(h uint64, key string) int {
 		if s == 0 {
 			return -1
 		}
-		if s&tagMask == tag && m.entries[posOf(s)].key == key {
+		if s&tagMask == tag && m.entries[posOf(s)].key() == key {
 			return i
 		}
 	}
@@ -93,15 +112,25 @@ func (m *compactMap[V]) get(h uint64, key string) (V, bool) {
 	return zero, false
 }
 
-// set stores v under key and reports whether the key is new. The stored key
-// string is replaced too, so the map never pins the record an old key string
-// aliased (ADR 2).
+// cellAt returns the cell index slot i points to.
+func (m *compactMap[V]) cellAt(i int) *cell[V] { return &m.entries[posOf(m.index[i])] }
+
+// set stores v under key and reports whether the key is new. key may alias
+// transient bytes: a new key is copied, an existing one keeps the copy the
+// map already holds (ADR 15).
 func (m *compactMap[V]) set(h uint64, key string, v V) bool {
 	if i := m.find(h, key); i >= 0 {
-		e := &m.entries[posOf(m.index[i])]
-		e.key, e.val = key, v
+		m.cellAt(i).val = v
 		return false
 	}
+	key = strings.Clone(key)
+	m.insert(h, unsafe.StringData(key), len(key), v)
+	return true
+}
+
+// insert adds a key known to be absent, taking kp[:klen] as the key bytes
+// without copying them: the caller hands over memory nobody modifies.
+func (m *compactMap[V]) insert(h uint64, kp *byte, klen int, v V) {
 	if len(m.entries) >= maxEntries {
 		panic("ktables: more than 16.7M keys in one shard of a table")
 	}
@@ -112,13 +141,12 @@ func (m *compactMap[V]) set(h uint64, key string, v V) bool {
 		// Double rather than let append grow large slices by a quarter:
 		// a bulk load would copy every entry about four times. The spare
 		// room goes at trim, once catch-up ends.
-		grown := make([]entry[V], len(m.entries), max(minIndex, 2*cap(m.entries)))
+		grown := make([]cell[V], len(m.entries), max(minIndex, 2*cap(m.entries)))
 		copy(grown, m.entries)
 		m.entries = grown
 	}
-	m.entries = append(m.entries, entry[V]{key: key, val: v})
+	m.entries = append(m.entries, cell[V]{kp: kp, klen: uint32(klen), val: v})
 	m.place(h, len(m.entries)-1)
-	return true
 }
 
 // place puts entry position pos with hash h into the first free slot.
@@ -138,7 +166,7 @@ func (m *compactMap[V]) grow() {
 func (m *compactMap[V]) resize(n int) {
 	m.index = make([]uint32, n)
 	for p := range m.entries {
-		m.place(hashKey(m.seed, m.entries[p].key), p)
+		m.place(hashKey(m.seed, m.entries[p].key()), p)
 	}
 }
 
@@ -161,7 +189,7 @@ func (m *compactMap[V]) reserve(n int) {
 // key).
 func (m *compactMap[V]) trim() {
 	if cap(m.entries)-len(m.entries) > 16 {
-		m.entries = append([]entry[V](nil), m.entries...)
+		m.entries = append([]cell[V](nil), m.entries...)
 	}
 	if want := slotsFor(len(m.entries)); len(m.index) > 2*want {
 		m.resize(want)
@@ -184,14 +212,15 @@ func (m *compactMap[V]) remove(h uint64, key string) (V, bool) {
 	if pos != last {
 		moved := m.entries[last]
 		m.entries[pos] = moved
-		mh := hashKey(m.seed, moved.key)
-		m.index[m.find(mh, moved.key)] = slotOf(pos, mh)
+		mk := moved.key()
+		mh := hashKey(m.seed, mk)
+		m.index[m.find(mh, mk)] = slotOf(pos, mh)
 	}
-	var zero entry[V]
+	var zero cell[V]
 	m.entries[last] = zero // release the key and value
 	m.entries = m.entries[:last]
 	if cap(m.entries) > 64 && len(m.entries) < cap(m.entries)/4 {
-		m.entries = append([]entry[V](nil), m.entries...)
+		m.entries = append([]cell[V](nil), m.entries...)
 	}
 	return old, true
 }
@@ -201,7 +230,7 @@ func (m *compactMap[V]) remove(h uint64, key string) (V, bool) {
 func (m *compactMap[V]) deleteSlot(i int) {
 	hole := i
 	for j := m.next(i); m.index[j] != 0; j = m.next(j) {
-		home := m.home(hashKey(m.seed, m.entries[posOf(m.index[j])].key))
+		home := m.home(hashKey(m.seed, m.entries[posOf(m.index[j])].key()))
 		// Move j back into the hole unless its home lies cyclically in
 		// (hole, j]: then it is already as close to home as it can be.
 		if (j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j) {
@@ -214,8 +243,8 @@ func (m *compactMap[V]) deleteSlot(i int) {
 
 // each visits every entry until fn returns false.
 func (m *compactMap[V]) each(fn func(key string, v V) bool) {
-	for _, e := range m.entries {
-		if !fn(e.key, e.val) {
+	for i := range m.entries {
+		if !fn(m.entries[i].key(), m.entries[i].val) {
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package ktables
 import (
 	"container/heap"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,8 @@ func (t *Table[V]) leaseRenew(key string, ts time.Time, pos Position) bool {
 	}
 	e := l.m[key]
 	if e == nil {
+		// key aliases the record's bytes; the lease map outlives it.
+		key = strings.Clone(key)
 		e = &leaseEntry{}
 		l.m[key] = e
 	}

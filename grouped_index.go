@@ -1,7 +1,6 @@
 package ktables
 
 import (
-	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 )
@@ -42,10 +41,13 @@ func (x *groupIndex[V]) accept(key string) keyVerdict {
 	return keyOK
 }
 
-// split returns the pair of a key accept has accepted.
+// split returns the pair of a key accept has accepted, and forgets it: the
+// strings alias the record, which the index must not keep alive (ADR 15).
 func (x *groupIndex[V]) split(key string) (group, member string) {
 	if key == x.lastKey {
-		return x.lastGroup, x.lastMember
+		group, member = x.lastGroup, x.lastMember
+		x.lastKey, x.lastGroup, x.lastMember = "", "", ""
+		return group, member
 	}
 	group, member, _ = x.kc.Decode(key)
 	return group, member
@@ -76,8 +78,7 @@ func (x *groupIndex[V]) set(key string, v V) {
 		delta := 0
 		if !ok {
 			members = newCompactMap[V](gs.seed)
-			// The group name outlives the record it came from.
-			gs.set(h, strings.Clone(g), members)
+			gs.set(h, g, members) // copies the name out of the record
 			delta = 1
 		}
 		if members.set(hashKey(members.seed, m), m, v) {
@@ -133,7 +134,10 @@ func (x *groupIndex[V]) all(yield func(GroupMember, V) bool) {
 		buf = buf[:0]
 		x.groups.view(g, func(gs *compactMap[*compactMap[V]], h uint64) {
 			if members, ok := gs.get(h, g); ok {
-				buf = append(buf, members.entries...)
+				members.each(func(k string, v V) bool {
+					buf = append(buf, entry[V]{k, v})
+					return true
+				})
 			}
 		})
 		for _, e := range buf {
@@ -155,9 +159,7 @@ func (x *groupIndex[V]) membersOf(group string) map[string]V {
 	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) {
 		if members, ok := gs.get(h, group); ok {
 			out = make(map[string]V, members.len())
-			for _, e := range members.entries {
-				out[e.key] = e.val
-			}
+			members.each(func(m string, v V) bool { out[m] = v; return true })
 		}
 	})
 	return out
@@ -166,14 +168,13 @@ func (x *groupIndex[V]) membersOf(group string) map[string]V {
 // nested copies the whole index in one pass at one point in time.
 func (x *groupIndex[V]) nested() map[string]map[string]V {
 	var out map[string]map[string]V
-	x.groups.frozen(func(n int, each func(func(string, *compactMap[V]))) {
+	x.groups.frozen(func(n int, each func(func(*cell[*compactMap[V]]))) {
 		out = make(map[string]map[string]V, n)
-		each(func(g string, members *compactMap[V]) {
+		each(func(c *cell[*compactMap[V]]) {
+			members := c.val
 			cp := make(map[string]V, members.len())
-			for _, e := range members.entries {
-				cp[e.key] = e.val
-			}
-			out[g] = cp
+			members.each(func(m string, v V) bool { cp[m] = v; return true })
+			out[c.key()] = cp
 		})
 	})
 	return out

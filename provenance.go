@@ -2,6 +2,7 @@ package ktables
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ktables/ktables/transport"
@@ -113,7 +114,9 @@ func (r *reader[V]) admit(key string, rec *transport.Record) bool {
 		}
 	}
 	if had || ts >= pv.low {
-		pv.young.put(key, mark{ts: ts, part: p})
+		// key aliases the record's bytes: a remembered mark must not pin
+		// the fetch buffer (ADR 7).
+		pv.young.put(strings.Clone(key), mark{ts: ts, part: p})
 	}
 	if pv.sinceSweep++; pv.sinceSweep >= max(sweepEvery, len(parts)) {
 		r.sweepProvenance(parts)
@@ -218,7 +221,7 @@ func (r *reader[V]) noteCrossPartition(key string, a, b int32, n int) {
 	if pv.logged == nil {
 		pv.logged = make(map[string]struct{})
 	}
-	pv.logged[key] = struct{}{}
+	pv.logged[strings.Clone(key)] = struct{}{}
 	home := transport.Partition([]byte(key), int32(n))
 	attrs := []any{slog.String("key", key), slog.Int("partition", int(b)),
 		slog.Int("other_partition", int(a)), slog.Int("murmur2_partition", int(home))}

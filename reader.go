@@ -1,12 +1,14 @@
 package ktables
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +21,8 @@ type sink[V any] interface {
 	// accept tells whether key belongs in the store; rejected keys are
 	// counted by the reader and skipped before their value is decoded.
 	accept(key string) keyVerdict
+	// set stores v under key. key aliases the record it came from and v may
+	// too: the sink copies what it keeps (ADR 15).
 	set(key string, v V)
 	// remove deletes key and returns the value it had.
 	remove(key string) (V, bool)
@@ -58,6 +62,9 @@ type watchHooks[V any] interface {
 	// table's TTL: it is hidden, not applied (SPEC V5).
 	watchSet(key string, v V, rec *transport.Record) bool
 	watchDelete(key string, old V, removed bool, rec *transport.Record)
+	// watching reports whether some watch is in progress, so a value the
+	// change log hands to watchers must not alias a record.
+	watching() bool
 }
 
 // reader is the table's single writer: it polls the fetcher, applies
@@ -65,15 +72,21 @@ type watchHooks[V any] interface {
 // (fetcher, positions, gate, counters); everything here runs on the reader
 // goroutine.
 type reader[V any] struct {
-	tr      transport.Transport
-	topic   string
-	opts    transport.FetchOptions
-	codec   Codec[V]
-	keys    KeyFormat // record key bytes to table keys (SPEC K1)
-	sink    sink[V]
-	log     *slog.Logger
-	table   lifecycle
-	started time.Time
+	tr    transport.Transport
+	topic string
+	opts  transport.FetchOptions
+	codec Codec[V]
+	keys  KeyFormat // record key bytes to table keys (SPEC K1)
+	// cloneValues: the codec's values alias the bytes they decode and the
+	// sink does not copy them, so the reader copies first; packed: the sink
+	// keeps its own copy of each value, which stored reads back for hooks
+	// (ADR 15).
+	cloneValues, packed bool
+	stored              func(key string) (V, bool)
+	sink                sink[V]
+	log                 *slog.Logger
+	table               lifecycle
+	started             time.Time
 
 	onSet, onDelete func(string, V)
 	onCaughtUp      func()
@@ -293,8 +306,9 @@ func (r *reader[V]) apply(b transport.Batch) error {
 			keyless++
 			continue
 		}
-		// The transport hands over ownership of record bytes and never
-		// modifies them, so the key can alias them instead of copying.
+		// The key aliases the record only while this record is applied:
+		// the store copies what it keeps, once (ADR 15), so no key or
+		// value pins the client's fetch buffer.
 		key, ok := decodeKey(r.keys, rec.Key)
 		if !ok {
 			keyErrors++
@@ -316,13 +330,21 @@ func (r *reader[V]) apply(b transport.Batch) error {
 			old, ok := r.sink.remove(key)
 			r.watch.watchDelete(key, old, ok, rec) // watch hook (watch_log.go)
 			if ok && r.onDelete != nil {
-				if err := hook("OnDelete", func() { r.onDelete(key, old) }); err != nil {
+				k := strings.Clone(key) // the hook may keep it
+				if err := hook("OnDelete", func() { r.onDelete(k, old) }); err != nil {
 					return err
 				}
 			}
 			continue
 		}
-		v, err := r.decode(rec.Value)
+		raw := rec.Value
+		if r.cloneValues || r.watch.watching() {
+			// The codec's value aliases what it decodes: a store that
+			// does not copy, or a watcher that may keep the event's
+			// value, gets its own copy (ADR 15).
+			raw = bytes.Clone(raw)
+		}
+		v, err := r.decode(raw)
 		if err != nil {
 			valueErrors++
 			r.log.Debug("ktables: skipping record whose value does not decode",
@@ -339,7 +361,13 @@ func (r *reader[V]) apply(b transport.Batch) error {
 		applied++
 		r.sink.set(key, v)
 		if r.onSet != nil {
-			if err := hook("OnSet", func() { r.onSet(key, v) }); err != nil {
+			// The hook may keep what it is given: hand it the table's
+			// copies, never the record's bytes.
+			if r.packed {
+				v, _ = r.stored(key)
+			}
+			k := strings.Clone(key)
+			if err := hook("OnSet", func() { r.onSet(k, v) }); err != nil {
 				return err
 			}
 		}

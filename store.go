@@ -32,6 +32,8 @@ const (
 	keyForeign            // well-formed bytes but not this store's scheme: ForeignKeys
 )
 
+// entry is a key and its value as iteration hands them out; stores keep
+// their own, more compact cells.
 type entry[V any] struct {
 	key string
 	val V
@@ -52,16 +54,18 @@ type shardedMap[V any] struct {
 	shards [shardCount]shard[V]
 }
 
+// The map is held by value: a Get then goes from the shard straight to the
+// index, one dependent load fewer than through a pointer.
 type shard[V any] struct {
 	mu sync.RWMutex
-	m  *compactMap[V]
+	m  compactMap[V]
 	_  [48]byte // keep neighbouring shards' locks off one cache line
 }
 
 func newShardedMap[V any]() *shardedMap[V] {
 	s := &shardedMap[V]{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].m = newCompactMap[V](s.seed)
+		s.shards[i].m.seed = s.seed
 	}
 	return s
 }
@@ -109,7 +113,7 @@ func (s *shardedMap[V]) remove(key string) (V, bool) {
 func (s *shardedMap[V]) update(key string, fn func(m *compactMap[V], h uint64) int) {
 	sh, h := s.shardOf(key)
 	sh.mu.Lock()
-	delta := fn(sh.m, h)
+	delta := fn(&sh.m, h)
 	sh.mu.Unlock()
 	if delta != 0 {
 		s.count.Add(int64(delta))
@@ -120,7 +124,7 @@ func (s *shardedMap[V]) update(key string, fn func(m *compactMap[V], h uint64) i
 func (s *shardedMap[V]) view(key string, fn func(m *compactMap[V], h uint64)) {
 	sh, h := s.shardOf(key)
 	sh.mu.RLock()
-	fn(sh.m, h)
+	fn(&sh.m, h)
 	sh.mu.RUnlock()
 }
 
@@ -154,9 +158,9 @@ func (s *shardedMap[V]) trim() {
 
 func (s *shardedMap[V]) snapshot() map[string]V {
 	var out map[string]V
-	s.frozen(func(n int, each func(func(string, V))) {
+	s.frozen(func(n int, each func(func(*cell[V]))) {
 		out = make(map[string]V, n)
-		each(func(k string, v V) { out[k] = v })
+		each(func(c *cell[V]) { out[c.key()] = c.val })
 	})
 	return out
 }
@@ -164,7 +168,7 @@ func (s *shardedMap[V]) snapshot() map[string]V {
 // frozen holds every shard's read lock while fn runs, giving it the number
 // of keys and a way to visit them. The reader updates one shard at a time,
 // so what fn sees is a state the table really was in.
-func (s *shardedMap[V]) frozen(fn func(n int, each func(func(string, V)))) {
+func (s *shardedMap[V]) frozen(fn func(n int, each func(func(*cell[V])))) {
 	for i := range s.shards {
 		s.shards[i].mu.RLock()
 	}
@@ -177,18 +181,31 @@ func (s *shardedMap[V]) frozen(fn func(n int, each func(func(string, V)))) {
 	for i := range s.shards {
 		n += s.shards[i].m.len()
 	}
-	fn(n, func(visit func(string, V)) {
+	fn(n, func(visit func(*cell[V])) {
 		for i := range s.shards {
-			s.shards[i].m.each(func(k string, v V) bool {
-				visit(k, v)
-				return true
-			})
+			cells := s.shards[i].m.entries
+			for j := range cells {
+				visit(&cells[j])
+			}
 		}
 	})
 }
 
 func (s *shardedMap[V]) chunks(fn func([]entry[V]) bool) {
 	var buf []entry[V]
+	s.cellChunks(func(part []cell[V]) bool {
+		buf = buf[:0]
+		for i := range part {
+			buf = append(buf, entry[V]{part[i].key(), part[i].val})
+		}
+		return fn(buf)
+	})
+}
+
+// cellChunks calls fn with a copy of each non-empty shard's cells, taken
+// under its read lock and used after it is released.
+func (s *shardedMap[V]) cellChunks(fn func([]cell[V]) bool) {
+	var buf []cell[V]
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()

@@ -28,6 +28,11 @@ type Table[V any] struct {
 	log   *slog.Logger
 	store store[V]
 	keys  KeyFormat // record key bytes to table keys (SPEC K1)
+	// cloneValues: the codec's values alias the bytes they decode and the
+	// store does not copy them, so the reader copies first (ADR 15).
+	cloneValues bool
+	// packed: the store keeps its own copy of each value, which hooks get.
+	packed bool
 
 	onSet    func(string, V)
 	onDelete func(string, V)
@@ -126,7 +131,7 @@ func Open[V any](ctx context.Context, tr transport.Transport, topic string, code
 	if err != nil {
 		return nil, err
 	}
-	t, err := newTable(tr, topic, codec, newShardedMap[V](), cfg)
+	t, err := newTable(tr, topic, codec, newFlatStore(codec), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +165,8 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		newParts: make(chan discovered),
 		discover: make(chan struct{}, 1),
 	}
+	_, t.packed = st.(interface{ copiesValues() })
+	t.cloneValues = !t.packed && keepsBytes(codec)
 	var err error
 	if t.onSet, t.onDelete, err = resolveHooks[V](&cfg); err != nil {
 		return nil, err
@@ -324,24 +331,27 @@ func (t *Table[V]) initialOffsets(ctx context.Context) (openOffsets, error) {
 // session f, with gate the end offsets catch-up must reach.
 func (t *Table[V]) newReader(f transport.Fetcher, gate map[int32]int64) *reader[V] {
 	return &reader[V]{
-		tr:         t.tr,
-		topic:      t.topic,
-		opts:       t.fetchOptions(),
-		codec:      t.codec,
-		keys:       t.keys,
-		watch:      t,
-		sink:       t.store,
-		log:        t.log,
-		table:      t,
-		started:    t.openedAt,
-		onSet:      t.onSet,
-		onDelete:   t.onDelete,
-		onCaughtUp: t.cfg.onCaughtUp,
-		feed:       &t.feed,
-		fetcher:    f,
-		gate:       gate,
-		newParts:   t.newParts,
-		bo:         newBackoff(&t.cfg),
+		tr:          t.tr,
+		topic:       t.topic,
+		opts:        t.fetchOptions(),
+		codec:       t.codec,
+		keys:        t.keys,
+		cloneValues: t.cloneValues,
+		packed:      t.packed,
+		stored:      t.store.get,
+		watch:       t,
+		sink:        t.store,
+		log:         t.log,
+		table:       t,
+		started:     t.openedAt,
+		onSet:       t.onSet,
+		onDelete:    t.onDelete,
+		onCaughtUp:  t.cfg.onCaughtUp,
+		feed:        &t.feed,
+		fetcher:     f,
+		gate:        gate,
+		newParts:    t.newParts,
+		bo:          newBackoff(&t.cfg),
 	}
 }
 

@@ -1,6 +1,7 @@
 package ktables
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,6 +75,9 @@ func (c *changeLog[V]) add(ch change[V]) {
 	if !c.live {
 		return
 	}
+	// The reader's key aliases the record's bytes: the ring and its
+	// watchers keep their own (ADR 7).
+	ch.key = strings.Clone(ch.key)
 	c.ring[c.head&uint64(len(c.ring)-1)] = ch
 	c.head++
 	c.appended = true
@@ -86,6 +90,9 @@ func (c *changeLog[V]) add(ch change[V]) {
 func (t *Table[V]) watchBegin() { t.changes.lock(t.watchBufferSize()) }
 
 func (t *Table[V]) watchEnd() { t.changes.unlock() }
+
+// watching is valid between watchBegin and watchEnd.
+func (t *Table[V]) watching() bool { return t.changes.live }
 
 // watchSet logs a set and reports whether the store should apply it: false
 // when the table has a TTL and the record is already older than it, in

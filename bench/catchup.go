@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,12 +32,26 @@ func allParts(n int32) []int32 {
 
 // rawLoad is the raw baseline of catch-up: consume every partition from the
 // log start to the end offsets, storing into a map (for JSON, decoding each
-// value; for grouped, splitting the key into a nested map).
+// value; for grouped, splitting the key into a nested map). Flat maps are
+// presized from the end offsets, as the table reserves its index from them,
+// and every kept value is copied out of the client's fetch buffer (the
+// table copies too): a map that aliased the buffers would be faster only by
+// pinning them (issue 17).
 func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string, grouped bool) (int, any, error) {
+	n, keep, _, err := rawLoadCounted(ctx, r, topic, parts, codec, grouped, true)
+	return n, keep, err
+}
+
+// rawLoadCounted is rawLoad that also reports how many records it read.
+// Without presize the flat map grows as it fills: what a user does who
+// knows the log holds many versions per key (presizing from the end offsets
+// would then reserve room for every version, and a Go map never shrinks).
+func rawLoadCounted(ctx context.Context, r Raw, topic string, parts int32, codec string, grouped, presize bool) (int, any, int64, error) {
+	var seen int64
 	ps := allParts(parts)
 	end, err := r.EndOffsets(ctx, topic, ps)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	from := map[int32]int64{}
 	remaining := 0
@@ -46,8 +61,27 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 			remaining++
 		}
 	}
-	flat := map[string][]byte{}
-	flatJSON := map[string]Payload{}
+	var records int64
+	for _, o := range end {
+		records += o
+	}
+	hint := int(min(records, 16<<20)) // the table's reserve cap, too
+	if !presize {
+		hint = 0
+	}
+	var flat map[string][]byte
+	var flatJSON map[string]Payload
+	if !grouped && codec == "json" {
+		flatJSON = make(map[string]Payload, hint)
+	} else if !grouped {
+		flat = make(map[string][]byte, hint)
+	}
+	own := func(rec Rec) []byte {
+		if rec.Owned {
+			return rec.Value
+		}
+		return bytes.Clone(rec.Value)
+	}
 	nested := map[string]map[string][]byte{}
 	var decodeErr error
 	nestedJSON := map[string]map[string]Payload{}
@@ -76,7 +110,7 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 				ms = map[string][]byte{}
 				nested[g] = ms
 			}
-			ms[m] = rec.Value
+			ms[m] = own(rec)
 			return
 		}
 		if codec == "json" {
@@ -88,10 +122,11 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 			flatJSON[string(rec.Key)] = p
 			return
 		}
-		flat[string(rec.Key)] = rec.Value
+		flat[string(rec.Key)] = own(rec)
 	}
 	if remaining > 0 {
 		err = r.Consume(ctx, topic, from, func(rec Rec) bool {
+			seen++
 			store(rec)
 			if rec.Offset+1 == end[rec.Partition] {
 				remaining--
@@ -99,11 +134,11 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 			return remaining > 0
 		})
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, 0, err
 		}
 	}
 	if decodeErr != nil {
-		return 0, nil, decodeErr
+		return 0, nil, 0, decodeErr
 	}
 	switch {
 	case grouped && codec == "json":
@@ -111,43 +146,51 @@ func rawLoad(ctx context.Context, r Raw, topic string, parts int32, codec string
 		for _, ms := range nestedJSON {
 			n += len(ms)
 		}
-		return n, nestedJSON, nil
+		return n, nestedJSON, seen, nil
 	case grouped:
 		n := 0
 		for _, ms := range nested {
 			n += len(ms)
 		}
-		return n, nested, nil
+		return n, nested, seen, nil
 	case codec == "json":
-		return len(flatJSON), flatJSON, nil
+		return len(flatJSON), flatJSON, seen, nil
 	}
-	return len(flat), flat, nil
+	return len(flat), flat, seen, nil
+}
+
+// openOpts are the options every benchmark table opens with. The catch-up
+// timeout is the scenario's, not the 30 s default: a load that outlasts it
+// would return a Degraded table holding part of the log, measured as if
+// complete.
+func openOpts() []ktables.Option {
+	return []ktables.Option{ktables.WithoutEnsureTopic(), ktables.WithCatchUpTimeout(time.Hour)}
 }
 
 // ktLoad opens the table and returns how many entries it holds.
 func ktLoad(ctx context.Context, tr transport.Transport, topic, codec string, grouped bool) (int, func(), error) {
-	opt := ktables.WithoutEnsureTopic()
+	opt := openOpts()
 	switch {
 	case grouped && codec == "json":
-		g, err := ktables.OpenGrouped(ctx, tr, topic, ktables.JSON[Payload](), opt)
+		g, err := ktables.OpenGrouped(ctx, tr, topic, ktables.JSON[Payload](), opt...)
 		if err != nil {
 			return 0, nil, err
 		}
 		return g.TotalMembers(), func() { g.Close() }, nil
 	case grouped:
-		g, err := ktables.OpenGrouped(ctx, tr, topic, ktables.Bytes(), opt)
+		g, err := ktables.OpenGrouped(ctx, tr, topic, ktables.Bytes(), opt...)
 		if err != nil {
 			return 0, nil, err
 		}
 		return g.TotalMembers(), func() { g.Close() }, nil
 	case codec == "json":
-		t, err := ktables.Open(ctx, tr, topic, ktables.JSON[Payload](), opt)
+		t, err := ktables.Open(ctx, tr, topic, ktables.JSON[Payload](), opt...)
 		if err != nil {
 			return 0, nil, err
 		}
 		return t.Len(), func() { t.Close() }, nil
 	}
-	t, err := ktables.Open(ctx, tr, topic, ktables.Bytes(), opt)
+	t, err := ktables.Open(ctx, tr, topic, ktables.Bytes(), opt...)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -190,7 +233,7 @@ func runCatchup(e *Env) ([]*Metric, error) {
 			topics[tk] = topic
 		}
 		topic := topics[tk]
-		m := &Metric{Scenario: "catchup", Name: c.String(), Unit: "records/s", Target: &Target{RatioAtLeast, 0.9}}
+		m := &Metric{Scenario: "catchup", Name: c.String(), Unit: "records/s", Target: &Target{RatioAtLeast, 0.95}}
 		out = append(out, m)
 		for range repeats {
 			for _, isRaw := range []bool{false, true} {

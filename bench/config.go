@@ -21,8 +21,13 @@ type Config struct {
 	Writers      []int         // concurrency levels
 	Catchup      []CatchupCase
 	MemSizes     []int
-	ReadKeys     int
-	IdleWindow   time.Duration
+	// Memory rows beyond distinct keys: an uncompacted replay of
+	// MemReplayKeys keys × MemVersions versions, and MemChurnUpdates live
+	// random updates over MemChurnKeys keys.
+	MemReplayKeys, MemVersions    int
+	MemChurnKeys, MemChurnUpdates int
+	ReadKeys                      int
+	IdleWindow                    time.Duration
 	// ScenarioTimeout bounds one scenario run for one adapter.
 	ScenarioTimeout time.Duration
 	// ConnectTimeout bounds reaching an external broker.
@@ -87,6 +92,7 @@ func DefaultConfig(quick bool) Config {
 				{Records: 100_000, Codec: "bytes", Partitions: 1, Scale: true},
 			},
 			MemSizes: []int{10_000, 100_000}, ReadKeys: 10_000,
+			MemReplayKeys: 10_000, MemVersions: 10, MemChurnKeys: 1000, MemChurnUpdates: 50_000,
 			IdleWindow:      5 * time.Second,
 			ScenarioTimeout: 60 * time.Second, ConnectTimeout: 10 * time.Second,
 		}
@@ -116,6 +122,7 @@ func DefaultConfig(quick bool) Config {
 		WriteDur: time.Second, Writers: []int{1, 8, 64},
 		Catchup:  cu,
 		MemSizes: []int{10_000, 100_000, 1_000_000}, ReadKeys: 100_000,
+		MemReplayKeys: 100_000, MemVersions: 10, MemChurnKeys: 10_000, MemChurnUpdates: 1_000_000,
 		IdleWindow:      30 * time.Second,
 		ScenarioTimeout: 5 * time.Minute, ConnectTimeout: 10 * time.Second,
 	}

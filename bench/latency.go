@@ -179,8 +179,8 @@ func runPropagation(e *Env) ([]*Metric, error) {
 			}
 		}
 	}
-	p50 := &Metric{Scenario: "propagation", Name: "p50", Unit: "ms", Target: &Target{RatioAtMost, 1.1}}
-	p99 := &Metric{Scenario: "propagation", Name: "p99", Unit: "ms", Target: &Target{RatioAtMost, 1.1}}
+	p50 := &Metric{Scenario: "propagation", Name: "p50", Unit: "ms", Target: &Target{RatioAtMost, 1.05}}
+	p99 := &Metric{Scenario: "propagation", Name: "p99", Unit: "ms", Target: &Target{RatioAtMost, 1.05}}
 	var all Dist
 	all.Scenario = "propagation"
 	for range cfg.Repeats {
@@ -385,14 +385,23 @@ func runWrites(e *Env) ([]*Metric, error) {
 	out := []*Metric{p50, p99}
 	for _, c := range cfg.Writers {
 		m := &Metric{Scenario: "writes", Name: fmt.Sprintf("throughput, %d writers", c), Unit: "writes/s"}
-		if c == 64 {
-			m.Target = &Target{RatioAtLeast, 0.9}
+		if c == 1 || c == 64 {
+			m.Target = &Target{RatioAtLeast, 0.95}
 		}
 		thr[c] = m
 		out = append(out, m)
 	}
+	tune := func(isRaw bool, writers int) error {
+		if t, ok := raw.(writersTuner); ok && isRaw {
+			return t.tuneWriters(writers)
+		}
+		return nil
+	}
 	for range cfg.Repeats {
 		for _, isRaw := range []bool{false, true} {
+			if err := tune(isRaw, 1); err != nil {
+				return nil, err
+			}
 			var ds []time.Duration
 			for i := range cfg.WriteLatN {
 				t0 := time.Now()
@@ -404,6 +413,9 @@ func runWrites(e *Env) ([]*Metric, error) {
 			add(p50, isRaw, ms(Percentile(ds, 50)))
 			add(p99, isRaw, ms(Percentile(ds, 99)))
 			for _, c := range cfg.Writers {
+				if err := tune(isRaw, c); err != nil {
+					return nil, err
+				}
 				rate, err := throughput(c, cfg.WriteDur, func(i int) error { return write(isRaw, i) })
 				if err != nil {
 					return nil, err

@@ -28,9 +28,9 @@ type Target struct {
 func (t Target) String() string {
 	switch t.Kind {
 	case RatioAtMost:
-		return fmt.Sprintf("≤ %.2g× raw", t.Value)
+		return fmt.Sprintf("≤ %.3g× raw", t.Value)
 	case RatioAtLeast:
-		return fmt.Sprintf("≥ %.2g× raw", t.Value)
+		return fmt.Sprintf("≥ %.3g× raw", t.Value)
 	case AtMost:
 		return fmt.Sprintf("≤ %s", fmtNum(t.Value))
 	}

@@ -59,7 +59,7 @@ func medPrefix(scenario, prefix string) func(AdapterResult) string {
 func overhead(sizes ...string) func(AdapterResult) string {
 	return func(ar AdapterResult) string {
 		for _, s := range sizes {
-			m := findMetric(ar, "memory", "flat, "+s+" keys", false)
+			m := findMetric(ar, "memory", "flat, "+s+" keys, bytes", false)
 			if m == nil {
 				continue
 			}

@@ -29,8 +29,10 @@
 // # Ownership
 //
 // Record bytes returned by [Fetcher.Poll] belong to the caller: a transport
-// must never modify or reuse them afterwards. The core relies on this to keep
-// keys and values without copying them again.
+// must never modify or reuse them afterwards. The core reads them while it
+// applies a Poll's records and copies, once, what it keeps (ADR 15): a
+// retained key or value never pins a client's fetch buffer, so a transport
+// may hand out sub-slices of its buffers.
 package transport
 
 import (
