@@ -28,6 +28,11 @@ var producerDefaults = kafka.ConfigMap{
 	"enable.idempotence":       false,
 	"linger.ms":                0,
 	"allow.auto.create.topics": false,
+	// How long the broker may wait for replicas (acks=all) before it
+	// answers REQUEST_TIMED_OUT, which librdkafka retries: below
+	// socket.timeout.ms, so a slow live broker is not taken for dead
+	// (ADR 13).
+	"request.timeout.ms": 2000,
 }
 
 // sharedDefaults apply to every handle the transport opens. librdkafka
@@ -43,6 +48,11 @@ var sharedDefaults = kafka.ConfigMap{
 	// core confirms an unknown topic itself and retries it at open, so a
 	// deleted topic is reported within a second instead.
 	"topic.metadata.propagation.max.ms": 1000,
+	// A request on a connection that went silent is noticed only by this
+	// timeout (60 s by default), after which librdkafka drops the
+	// connection (socket.max.fails=1) and retries on a new one: writes
+	// and barriers resume within 5 s of a partition healing (ADR 13).
+	"socket.timeout.ms": 4000,
 }
 
 // isolationDefault is W4's isolation level, the same as every other
@@ -156,13 +166,4 @@ func randomHex() string {
 
 func invalidConfig(err error) error {
 	return transport.NewError("new", "", transport.ErrInvalidConfig, fmt.Errorf("confluenttransport: %w", err))
-}
-
-// timeoutMs is what a librdkafka call taking a timeout instead of a
-// context gets: ctx's remaining time, or def.
-func timeoutMs(ctx interface{ Deadline() (time.Time, bool) }, def time.Duration) int {
-	if d, ok := ctx.Deadline(); ok {
-		return max(1, int(time.Until(d).Milliseconds()))
-	}
-	return int(def.Milliseconds())
 }

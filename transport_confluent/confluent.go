@@ -19,6 +19,7 @@ var (
 	_ transport.Transport       = (*Transport)(nil)
 	_ transport.TopicConfigurer = (*Transport)(nil)
 	_ transport.PartitionAdder  = (*Transport)(nil)
+	_ transport.TopicDeleter    = (*Transport)(nil)
 	_ transport.Fetcher         = (*fetcher)(nil)
 )
 
@@ -49,13 +50,7 @@ type Transport struct {
 
 	drained chan struct{}  // closed when the own producer's event loop ends
 	closing sync.WaitGroup // fetch sessions' consumers being closed
-
-	// authFailed is closed, with authErr set, when the own producer
-	// reports an authentication failure: librdkafka reports it as an
-	// event and keeps retrying, so requests would wait out their deadline.
-	authFailed chan struct{}
-	authOnce   sync.Once
-	authErr    error
+	h       health
 }
 
 // New builds a transport that owns its librdkafka handles, configured from
@@ -97,7 +92,7 @@ func New(conf kafka.ConfigMap) (*Transport, error) {
 	}
 	t := newTransport(prod, adm, readCommitted(base))
 	t.base, t.ownsProd, t.ownsAdm = base, true, true
-	t.drained, t.authFailed = make(chan struct{}), make(chan struct{})
+	t.drained = make(chan struct{})
 	go t.drain(prod)
 	return t, nil
 }
@@ -157,7 +152,9 @@ func NewFromHandles(h Handles) (*Transport, error) {
 }
 
 func newTransport(prod *kafka.Producer, adm *kafka.AdminClient, committed bool) *Transport {
-	return &Transport{prod: prod, adm: adm, committed: committed, fetchers: make(map[*fetcher]struct{})}
+	t := &Transport{prod: prod, adm: adm, committed: committed, fetchers: make(map[*fetcher]struct{})}
+	t.h.init()
+	return t
 }
 
 func wrapNew(err error) error {
@@ -166,52 +163,6 @@ func wrapNew(err error) error {
 		return transport.NewError("new", "", transport.ErrInvalidConfig, err)
 	}
 	return wrap(context.Background(), "new", "", err)
-}
-
-// drain reads the own producer's events: delivery reports go to each
-// call's channel, so what arrives here is client-level (errors that
-// librdkafka retries itself, statistics). Reading them keeps the channel
-// from filling.
-func (t *Transport) drain(p *kafka.Producer) {
-	defer close(t.drained)
-	for ev := range p.Events() {
-		if ke, ok := ev.(kafka.Error); ok && ke.Code() == kafka.ErrAuthentication {
-			t.authOnce.Do(func() {
-				t.authErr = transport.NewError("", "", transport.ErrAuthentication, ke)
-				close(t.authFailed)
-			})
-		}
-	}
-}
-
-// watch returns ctx, also ended when the own producer reports an
-// authentication failure, and done, which returns that failure in place of
-// the call's error when it happened.
-func (t *Transport) watch(ctx context.Context) (context.Context, func(error) error) {
-	if t.authFailed == nil {
-		return ctx, func(err error) error { return err }
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	stop := make(chan struct{})
-	go func() {
-		select {
-		case <-t.authFailed:
-			cancel()
-		case <-stop:
-		}
-	}()
-	return wctx, func(err error) error {
-		close(stop)
-		cancel()
-		select {
-		case <-t.authFailed:
-			if ctx.Err() == nil {
-				return t.authErr
-			}
-		default:
-		}
-		return err
-	}
 }
 
 // As is an escape hatch to the native clients, in the style of
@@ -305,12 +256,10 @@ func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, erro
 	var a answer
 	select {
 	case a = <-ch:
-		done(nil)
 	case <-wctx.Done():
-		return nil, done(wctx.Err())
 	}
-	if a.err != nil {
-		return nil, wrap(ctx, op, topic, a.err)
+	if err := done(a.err); err != nil {
+		return nil, wrap(ctx, op, topic, err)
 	}
 	tm, ok := a.md.Topics[topic]
 	if !ok {
@@ -356,15 +305,16 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 	if t.committed {
 		level = kafka.IsolationLevelReadCommitted
 	}
-	wctx, done := t.watch(ctx)
-	res, err := t.adm.ListOffsets(wctx, req, kafka.SetAdminIsolationLevel(level))
-	if err = done(err); err != nil {
+	res, err := adminCall(t, ctx, op, topic, func(ctx context.Context) (kafka.ListOffsetsResult, error) {
+		return t.adm.ListOffsets(ctx, req, kafka.SetAdminIsolationLevel(level))
+	})
+	if err != nil {
 		// librdkafka answers a topic it has no leaders for, unknown or
 		// not yet propagated, with one local error: ask the metadata.
 		if _, perr := t.Partitions(ctx, topic); errors.Is(perr, transport.ErrUnknownTopic) {
 			return nil, perr
 		}
-		return nil, wrap(ctx, op, topic, err)
+		return nil, err
 	}
 	for tp, info := range res.ResultInfos {
 		if tp.Topic == nil || *tp.Topic != topic {

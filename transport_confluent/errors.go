@@ -13,7 +13,11 @@ import (
 
 // wrap classifies a confluent-kafka-go error for the core (see
 // transport.Wrap): the native kafka.Error stays reachable with errors.As.
+// A context error annotated by watch is returned as it is.
 func wrap(ctx context.Context, op, topic string, err error) error {
+	if _, ok := errors.AsType[*transport.ContextError](err); ok {
+		return err
+	}
 	return transport.Wrap(ctx, op, topic, err, classify)
 }
 
