@@ -4,9 +4,9 @@ package confluenttransport
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -80,18 +80,9 @@ var consumerForced = kafka.ConfigMap{
 // producerConfig is the ConfigMap of the transport's producer: consumer
 // properties would only draw librdkafka's warnings.
 func producerConfig(base kafka.ConfigMap) kafka.ConfigMap {
-	m := withDefaults(clone(base), producerDefaults)
+	m := withDefaults(maps.Clone(base), producerDefaults)
 	delete(m, "isolation.level")
 	return m
-}
-
-// clone copies m; kafka.ConfigMap values are scalars.
-func clone(m kafka.ConfigMap) kafka.ConfigMap {
-	out := make(kafka.ConfigMap, len(m)+len(consumerForced)+len(producerDefaults))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func withDefaults(m kafka.ConfigMap, defaults kafka.ConfigMap) kafka.ConfigMap {
@@ -134,7 +125,7 @@ func readCommitted(conf kafka.ConfigMap) bool {
 
 // consumerConfig is the ConfigMap of one fetch session's consumer.
 func consumerConfig(base kafka.ConfigMap, opts transport.FetchOptions, maxWait time.Duration) kafka.ConfigMap {
-	m := clone(base)
+	m := maps.Clone(base)
 	for k := range producerDefaults {
 		if _, callers := base[k]; !callers {
 			delete(m, k)
@@ -153,15 +144,9 @@ func consumerConfig(base kafka.ConfigMap, opts transport.FetchOptions, maxWait t
 	if !nonEmpty(m, "group.id") {
 		// librdkafka consumes assigned partitions only with a group
 		// subsystem; the group is never joined nor committed to.
-		m["group.id"] = "ktables-fetch-" + randomHex()
+		m["group.id"] = "ktables-fetch-" + rand.Text()
 	}
 	return m
-}
-
-func randomHex() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func invalidConfig(err error) error {

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -32,9 +33,10 @@ const DefaultMaxWait = 500 * time.Millisecond
 // context when the caller's context has no deadline.
 const defaultTimeout = 30 * time.Second
 
-// Transport implements transport.Transport, transport.TopicConfigurer and
-// transport.PartitionAdder over confluent-kafka-go (librdkafka). It is safe
-// for concurrent use. Build one with [New] or [NewFromHandles].
+// Transport implements transport.Transport, transport.TopicConfigurer,
+// transport.PartitionAdder and transport.TopicDeleter over
+// confluent-kafka-go (librdkafka). It is safe for concurrent use. Build one
+// with [New] or [NewFromHandles].
 type Transport struct {
 	prod      *kafka.Producer    // Produce; nil when the caller gave none
 	adm       *kafka.AdminClient // metadata, offsets, topic admin
@@ -63,7 +65,8 @@ type Transport struct {
 // connections, for metadata, offsets and topic administration) and one
 // consumer per fetch session. Unless conf sets them, the producer uses
 // acks=all, compression.type=none, enable.idempotence=false and
-// linger.ms=0, and every handle socket.nagle.disable=true and
+// linger.ms=0 and request.timeout.ms=2000, and every handle
+// socket.nagle.disable=true, socket.timeout.ms=4000 and
 // isolation.level=read_uncommitted, like every other adapter (SPEC W4;
 // librdkafka's own default is read_committed). With
 // isolation.level=read_committed, fetches skip aborted transactions and
@@ -80,7 +83,7 @@ func New(conf kafka.ConfigMap) (*Transport, error) {
 	if err := checkConfig(conf); err != nil {
 		return nil, err
 	}
-	base := withDefaults(clone(conf), sharedDefaults)
+	base := withDefaults(maps.Clone(conf), sharedDefaults)
 	pc := producerConfig(base)
 	prod, err := kafka.NewProducer(&pc)
 	if err != nil {
@@ -159,8 +162,7 @@ func newTransport(prod *kafka.Producer, adm *kafka.AdminClient, committed bool) 
 }
 
 func wrapNew(err error) error {
-	var ke kafka.Error
-	if errors.As(err, &ke) && ke.Code() == kafka.ErrInvalidArg {
+	if code(err) == kafka.ErrInvalidArg {
 		return transport.NewError("new", "", transport.ErrInvalidConfig, err)
 	}
 	return wrap(context.Background(), "new", "", err)
@@ -202,10 +204,7 @@ func (t *Transport) Close() error {
 		return nil
 	}
 	t.closed = true
-	fs := make([]*fetcher, 0, len(t.fetchers))
-	for f := range t.fetchers {
-		fs = append(fs, f)
-	}
+	fs := slices.Collect(maps.Keys(t.fetchers))
 	t.mu.Unlock()
 
 	for _, f := range fs {

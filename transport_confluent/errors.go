@@ -25,8 +25,8 @@ func wrap(ctx context.Context, op, topic string, err error) error {
 // codes (zero and up) go through the protocol's table shared by every
 // adapter; librdkafka's local codes (negative) are mapped here.
 func classify(err error) (kind error, retriable bool) {
-	var ke kafka.Error
-	if !errors.As(err, &ke) {
+	ke, ok := errors.AsType[kafka.Error](err)
+	if !ok {
 		if transport.IsNetworkError(err) {
 			return transport.ErrBrokerUnavailable, true
 		}
@@ -42,10 +42,7 @@ func classify(err error) (kind error, retriable bool) {
 	if kind, ok := localCodes[code]; ok {
 		return kind, transport.Classify(kind)
 	}
-	if ke.IsFatal() {
-		return nil, false
-	}
-	return nil, true
+	return nil, !ke.IsFatal()
 }
 
 // localCodes are librdkafka's own error codes that matter to ktables.

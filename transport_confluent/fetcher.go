@@ -399,8 +399,7 @@ func isTopic(tp kafka.TopicPartition, topic string) bool {
 }
 
 func code(err error) kafka.ErrorCode {
-	var ke kafka.Error
-	if errors.As(err, &ke) {
+	if ke, ok := errors.AsType[kafka.Error](err); ok {
 		return ke.Code()
 	}
 	return kafka.ErrNoError
