@@ -37,6 +37,16 @@ type Adapter struct {
 	// err with errors.As, and whether there is one. The checks ask that
 	// errors a broker answered keep it reachable (SPEC X6).
 	NativeCode func(err error) (code int16, ok bool)
+	// FetchRetriesInternally says the client retries a fetch answered
+	// NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION inside itself
+	// (librdkafka refreshes its metadata and fetches again), so a fetcher
+	// does not see these errors while they are transient. For those two
+	// faults, RunAdapterChecks' X6/fetch_errors_classified then checks
+	// that the fault was met, that the data still arrives once it clears
+	// (SPEC X3) and that an error surfacing meanwhile has the right kind
+	// (SPEC X6), instead of requiring Poll to report it. A deleted topic
+	// must be reported either way.
+	FetchRetriesInternally bool
 }
 
 // RunReliability checks a table over the adapter against kfake faults

@@ -4,9 +4,9 @@ package confluenttransport
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -28,6 +28,11 @@ var producerDefaults = kafka.ConfigMap{
 	"enable.idempotence":       false,
 	"linger.ms":                0,
 	"allow.auto.create.topics": false,
+	// How long the broker may wait for replicas (acks=all) before it
+	// answers REQUEST_TIMED_OUT, which librdkafka retries: below
+	// socket.timeout.ms, so a slow live broker is not taken for dead
+	// (ADR 13).
+	"request.timeout.ms": 2000,
 }
 
 // sharedDefaults apply to every handle the transport opens. librdkafka
@@ -43,6 +48,11 @@ var sharedDefaults = kafka.ConfigMap{
 	// core confirms an unknown topic itself and retries it at open, so a
 	// deleted topic is reported within a second instead.
 	"topic.metadata.propagation.max.ms": 1000,
+	// A request on a connection that went silent is noticed only by this
+	// timeout (60 s by default), after which librdkafka drops the
+	// connection (socket.max.fails=1) and retries on a new one: writes
+	// and barriers resume within 5 s of a partition healing (ADR 13).
+	"socket.timeout.ms": 4000,
 }
 
 // isolationDefault is W4's isolation level, the same as every other
@@ -70,18 +80,9 @@ var consumerForced = kafka.ConfigMap{
 // producerConfig is the ConfigMap of the transport's producer: consumer
 // properties would only draw librdkafka's warnings.
 func producerConfig(base kafka.ConfigMap) kafka.ConfigMap {
-	m := withDefaults(clone(base), producerDefaults)
+	m := withDefaults(maps.Clone(base), producerDefaults)
 	delete(m, "isolation.level")
 	return m
-}
-
-// clone copies m; kafka.ConfigMap values are scalars.
-func clone(m kafka.ConfigMap) kafka.ConfigMap {
-	out := make(kafka.ConfigMap, len(m)+len(consumerForced)+len(producerDefaults))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func withDefaults(m kafka.ConfigMap, defaults kafka.ConfigMap) kafka.ConfigMap {
@@ -124,7 +125,7 @@ func readCommitted(conf kafka.ConfigMap) bool {
 
 // consumerConfig is the ConfigMap of one fetch session's consumer.
 func consumerConfig(base kafka.ConfigMap, opts transport.FetchOptions, maxWait time.Duration) kafka.ConfigMap {
-	m := clone(base)
+	m := maps.Clone(base)
 	for k := range producerDefaults {
 		if _, callers := base[k]; !callers {
 			delete(m, k)
@@ -143,26 +144,11 @@ func consumerConfig(base kafka.ConfigMap, opts transport.FetchOptions, maxWait t
 	if !nonEmpty(m, "group.id") {
 		// librdkafka consumes assigned partitions only with a group
 		// subsystem; the group is never joined nor committed to.
-		m["group.id"] = "ktables-fetch-" + randomHex()
+		m["group.id"] = "ktables-fetch-" + rand.Text()
 	}
 	return m
 }
 
-func randomHex() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 func invalidConfig(err error) error {
 	return transport.NewError("new", "", transport.ErrInvalidConfig, fmt.Errorf("confluenttransport: %w", err))
-}
-
-// timeoutMs is what a librdkafka call taking a timeout instead of a
-// context gets: ctx's remaining time, or def.
-func timeoutMs(ctx interface{ Deadline() (time.Time, bool) }, def time.Duration) int {
-	if d, ok := ctx.Deadline(); ok {
-		return max(1, int(time.Until(d).Milliseconds()))
-	}
-	return int(def.Milliseconds())
 }

@@ -3,8 +3,10 @@
 package confluenttransport
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -19,6 +21,7 @@ var (
 	_ transport.Transport       = (*Transport)(nil)
 	_ transport.TopicConfigurer = (*Transport)(nil)
 	_ transport.PartitionAdder  = (*Transport)(nil)
+	_ transport.TopicDeleter    = (*Transport)(nil)
 	_ transport.Fetcher         = (*fetcher)(nil)
 )
 
@@ -30,9 +33,10 @@ const DefaultMaxWait = 500 * time.Millisecond
 // context when the caller's context has no deadline.
 const defaultTimeout = 30 * time.Second
 
-// Transport implements transport.Transport, transport.TopicConfigurer and
-// transport.PartitionAdder over confluent-kafka-go (librdkafka). It is safe
-// for concurrent use. Build one with [New] or [NewFromHandles].
+// Transport implements transport.Transport, transport.TopicConfigurer,
+// transport.PartitionAdder and transport.TopicDeleter over
+// confluent-kafka-go (librdkafka). It is safe for concurrent use. Build one
+// with [New] or [NewFromHandles].
 type Transport struct {
 	prod      *kafka.Producer    // Produce; nil when the caller gave none
 	adm       *kafka.AdminClient // metadata, offsets, topic admin
@@ -49,13 +53,7 @@ type Transport struct {
 
 	drained chan struct{}  // closed when the own producer's event loop ends
 	closing sync.WaitGroup // fetch sessions' consumers being closed
-
-	// authFailed is closed, with authErr set, when the own producer
-	// reports an authentication failure: librdkafka reports it as an
-	// event and keeps retrying, so requests would wait out their deadline.
-	authFailed chan struct{}
-	authOnce   sync.Once
-	authErr    error
+	h       health
 }
 
 // New builds a transport that owns its librdkafka handles, configured from
@@ -67,7 +65,8 @@ type Transport struct {
 // connections, for metadata, offsets and topic administration) and one
 // consumer per fetch session. Unless conf sets them, the producer uses
 // acks=all, compression.type=none, enable.idempotence=false and
-// linger.ms=0, and every handle socket.nagle.disable=true and
+// linger.ms=0 and request.timeout.ms=2000, and every handle
+// socket.nagle.disable=true, socket.timeout.ms=4000 and
 // isolation.level=read_uncommitted, like every other adapter (SPEC W4;
 // librdkafka's own default is read_committed). With
 // isolation.level=read_committed, fetches skip aborted transactions and
@@ -84,7 +83,7 @@ func New(conf kafka.ConfigMap) (*Transport, error) {
 	if err := checkConfig(conf); err != nil {
 		return nil, err
 	}
-	base := withDefaults(clone(conf), sharedDefaults)
+	base := withDefaults(maps.Clone(conf), sharedDefaults)
 	pc := producerConfig(base)
 	prod, err := kafka.NewProducer(&pc)
 	if err != nil {
@@ -97,7 +96,7 @@ func New(conf kafka.ConfigMap) (*Transport, error) {
 	}
 	t := newTransport(prod, adm, readCommitted(base))
 	t.base, t.ownsProd, t.ownsAdm = base, true, true
-	t.drained, t.authFailed = make(chan struct{}), make(chan struct{})
+	t.drained = make(chan struct{})
 	go t.drain(prod)
 	return t, nil
 }
@@ -157,61 +156,16 @@ func NewFromHandles(h Handles) (*Transport, error) {
 }
 
 func newTransport(prod *kafka.Producer, adm *kafka.AdminClient, committed bool) *Transport {
-	return &Transport{prod: prod, adm: adm, committed: committed, fetchers: make(map[*fetcher]struct{})}
+	t := &Transport{prod: prod, adm: adm, committed: committed, fetchers: make(map[*fetcher]struct{})}
+	t.h.init()
+	return t
 }
 
 func wrapNew(err error) error {
-	var ke kafka.Error
-	if errors.As(err, &ke) && ke.Code() == kafka.ErrInvalidArg {
+	if code(err) == kafka.ErrInvalidArg {
 		return transport.NewError("new", "", transport.ErrInvalidConfig, err)
 	}
 	return wrap(context.Background(), "new", "", err)
-}
-
-// drain reads the own producer's events: delivery reports go to each
-// call's channel, so what arrives here is client-level (errors that
-// librdkafka retries itself, statistics). Reading them keeps the channel
-// from filling.
-func (t *Transport) drain(p *kafka.Producer) {
-	defer close(t.drained)
-	for ev := range p.Events() {
-		if ke, ok := ev.(kafka.Error); ok && ke.Code() == kafka.ErrAuthentication {
-			t.authOnce.Do(func() {
-				t.authErr = transport.NewError("", "", transport.ErrAuthentication, ke)
-				close(t.authFailed)
-			})
-		}
-	}
-}
-
-// watch returns ctx, also ended when the own producer reports an
-// authentication failure, and done, which returns that failure in place of
-// the call's error when it happened.
-func (t *Transport) watch(ctx context.Context) (context.Context, func(error) error) {
-	if t.authFailed == nil {
-		return ctx, func(err error) error { return err }
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	stop := make(chan struct{})
-	go func() {
-		select {
-		case <-t.authFailed:
-			cancel()
-		case <-stop:
-		}
-	}()
-	return wctx, func(err error) error {
-		close(stop)
-		cancel()
-		select {
-		case <-t.authFailed:
-			if ctx.Err() == nil {
-				return t.authErr
-			}
-		default:
-		}
-		return err
-	}
 }
 
 // As is an escape hatch to the native clients, in the style of
@@ -250,10 +204,7 @@ func (t *Transport) Close() error {
 		return nil
 	}
 	t.closed = true
-	fs := make([]*fetcher, 0, len(t.fetchers))
-	for f := range t.fetchers {
-		fs = append(fs, f)
-	}
+	fs := slices.Collect(maps.Keys(t.fetchers))
 	t.mu.Unlock()
 
 	for _, f := range fs {
@@ -305,12 +256,10 @@ func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, erro
 	var a answer
 	select {
 	case a = <-ch:
-		done(nil)
 	case <-wctx.Done():
-		return nil, done(wctx.Err())
 	}
-	if a.err != nil {
-		return nil, wrap(ctx, op, topic, a.err)
+	if err := done(a.err); err != nil {
+		return nil, wrap(ctx, op, topic, err)
 	}
 	tm, ok := a.md.Topics[topic]
 	if !ok {
@@ -340,40 +289,55 @@ func (t *Transport) EndOffsets(ctx context.Context, topic string, partitions []i
 	return t.listOffsets(ctx, "end offsets", topic, partitions, kafka.LatestOffsetSpec)
 }
 
+// listOffsetsChunk bounds the partitions of one ListOffsets call:
+// librdkafka's time grows with the square of the count (10,000 partitions
+// take 1.3 s in one call, 30,000 take 12 s, past any Open deadline), so
+// larger requests are split and the parts sent together.
+const listOffsetsChunk = 2000
+
 func (t *Transport) listOffsets(ctx context.Context, op, topic string, partitions []int32, spec kafka.OffsetSpec) (map[int32]int64, error) {
 	if t.isClosed() {
 		return nil, closedErr(op, topic)
-	}
-	out := make(map[int32]int64, len(partitions))
-	if len(partitions) == 0 {
-		return out, nil
-	}
-	req := make(map[kafka.TopicPartition]kafka.OffsetSpec, len(partitions))
-	for _, p := range partitions {
-		req[kafka.TopicPartition{Topic: &topic, Partition: p}] = spec
 	}
 	level := kafka.IsolationLevelReadUncommitted
 	if t.committed {
 		level = kafka.IsolationLevelReadCommitted
 	}
-	wctx, done := t.watch(ctx)
-	res, err := t.adm.ListOffsets(wctx, req, kafka.SetAdminIsolationLevel(level))
-	if err = done(err); err != nil {
+	var (
+		mu       sync.Mutex
+		out      = make(map[int32]int64, len(partitions))
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for part := range slices.Chunk(partitions, listOffsetsChunk) {
+		wg.Go(func() {
+			req := make(map[kafka.TopicPartition]kafka.OffsetSpec, len(part))
+			for _, p := range part {
+				req[kafka.TopicPartition{Topic: &topic, Partition: p}] = spec
+			}
+			res, err := adminCall(t, ctx, op, topic, func(ctx context.Context) (kafka.ListOffsetsResult, error) {
+				return t.adm.ListOffsets(ctx, req, kafka.SetAdminIsolationLevel(level))
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			for tp, info := range res.ResultInfos {
+				if info.Error.Code() != kafka.ErrNoError {
+					err = cmp.Or(err, wrap(ctx, op, topic, info.Error))
+				} else if tp.Topic != nil && *tp.Topic == topic {
+					out[tp.Partition] = int64(info.Offset)
+				}
+			}
+			firstErr = cmp.Or(firstErr, err)
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
 		// librdkafka answers a topic it has no leaders for, unknown or
 		// not yet propagated, with one local error: ask the metadata.
 		if _, perr := t.Partitions(ctx, topic); errors.Is(perr, transport.ErrUnknownTopic) {
 			return nil, perr
 		}
-		return nil, wrap(ctx, op, topic, err)
-	}
-	for tp, info := range res.ResultInfos {
-		if tp.Topic == nil || *tp.Topic != topic {
-			continue
-		}
-		if info.Error.Code() != kafka.ErrNoError {
-			return nil, wrap(ctx, op, topic, info.Error)
-		}
-		out[tp.Partition] = int64(info.Offset)
+		return nil, firstErr
 	}
 	for _, p := range partitions {
 		if _, ok := out[p]; !ok {

@@ -25,8 +25,34 @@
 //     never behind a consumer's long poll.
 //   - librdkafka retries some broker errors inside itself (not leader,
 //     unknown topic while it refreshes metadata); those never reach the
-//     core. A deleted topic is reported within about a second
-//     (topic.metadata.propagation.max.ms, 1000 here).
+//     core, and the data arrives once they clear (kafkatest's
+//     Adapter.FetchRetriesInternally). A deleted topic is reported within
+//     about a second (topic.metadata.propagation.max.ms, 1000 here).
+//
+// librdkafka keeps retrying connections by itself and tells about them
+// only in client-level events, which the transport reads from its own
+// producer (not from a caller's handles):
+//
+//   - Rejected credentials fail every waiting and later call with an error
+//     matching transport.ErrAuthentication, until a call succeeds: at once
+//     when the broker answers SASL_AUTHENTICATION_FAILED, at the second
+//     rejection in a row when it closes the connection instead.
+//   - A call that runs out of time says why: its context error is a
+//     transport.ContextError carrying the last connection failure (a
+//     refused connection unwraps to syscall.ECONNREFUSED).
+//   - socket.timeout.ms is 4 s (librdkafka's default is 60 s) and
+//     request.timeout.ms 2 s, so a connection gone silent is given up and
+//     writes and barriers resume within 5 s of a network partition
+//     healing (ADR 13). librdkafka has no dialer hook, so the connections
+//     are not shared-watched as transport.SilenceWatch does for the other
+//     adapters: each notices silence by its own timeout.
+//
+// What could not be made to match the other adapters: librdkafka assigns
+// partitions in a time that grows with the square of their count (about
+// 7 s for 30,000, 1 s for 10,000), so a table of 30,000 partitions does
+// not open within 5 s; NewFetcher honours its context meanwhile. The
+// offset lookups, quadratic too, are split into requests of 2,000
+// partitions.
 //
 // Errors are classified through package transport's shared table for
 // broker codes, and librdkafka's local codes here; the native kafka.Error

@@ -13,7 +13,11 @@ import (
 
 // wrap classifies a confluent-kafka-go error for the core (see
 // transport.Wrap): the native kafka.Error stays reachable with errors.As.
+// A context error annotated by watch is returned as it is.
 func wrap(ctx context.Context, op, topic string, err error) error {
+	if _, ok := errors.AsType[*transport.ContextError](err); ok {
+		return err
+	}
 	return transport.Wrap(ctx, op, topic, err, classify)
 }
 
@@ -21,8 +25,8 @@ func wrap(ctx context.Context, op, topic string, err error) error {
 // codes (zero and up) go through the protocol's table shared by every
 // adapter; librdkafka's local codes (negative) are mapped here.
 func classify(err error) (kind error, retriable bool) {
-	var ke kafka.Error
-	if !errors.As(err, &ke) {
+	ke, ok := errors.AsType[kafka.Error](err)
+	if !ok {
 		if transport.IsNetworkError(err) {
 			return transport.ErrBrokerUnavailable, true
 		}
@@ -38,10 +42,7 @@ func classify(err error) (kind error, retriable bool) {
 	if kind, ok := localCodes[code]; ok {
 		return kind, transport.Classify(kind)
 	}
-	if ke.IsFatal() {
-		return nil, false
-	}
-	return nil, true
+	return nil, !ke.IsFatal()
 }
 
 // localCodes are librdkafka's own error codes that matter to ktables.

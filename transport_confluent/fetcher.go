@@ -78,7 +78,18 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	for p, o := range from {
 		tps = append(tps, kafka.TopicPartition{Topic: &topic, Partition: p, Offset: kafka.Offset(o)})
 	}
-	if err := f.c.Assign(tps); err != nil {
+	// librdkafka's Assign takes a time that grows with the square of the
+	// partitions (7 s for 30,000) and no context: wait for it aside, so
+	// that ctx is honoured; the session closes once it is done.
+	assigned := make(chan error, 1)
+	go func() { assigned <- f.c.Assign(tps) }()
+	select {
+	case err = <-assigned:
+	case <-ctx.Done():
+		t.closing.Go(func() { <-assigned; _ = f.Close() })
+		return nil, ctx.Err()
+	}
+	if err != nil {
 		_ = f.Close()
 		return nil, wrap(ctx, op, topic, err)
 	}
@@ -388,8 +399,7 @@ func isTopic(tp kafka.TopicPartition, topic string) bool {
 }
 
 func code(err error) kafka.ErrorCode {
-	var ke kafka.Error
-	if errors.As(err, &ke) {
+	if ke, ok := errors.AsType[kafka.Error](err); ok {
 		return ke.Code()
 	}
 	return kafka.ErrNoError

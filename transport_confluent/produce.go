@@ -49,28 +49,28 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 	}
 	// Buffered: a report that arrives after ctx ended is dropped with the
 	// channel, not blocking librdkafka's poller.
-	done := make(chan kafka.Event, 1)
-	if err := t.prod.Produce(msg, done); err != nil {
+	report := make(chan kafka.Event, 1)
+	if err := t.prod.Produce(msg, report); err != nil {
 		return 0, t.produceErr(ctx, op, topic, err)
 	}
-	wctx, finish := t.watch(ctx)
+	wctx, done := t.watch(ctx)
+	var (
+		m   *kafka.Message
+		err error
+	)
 	select {
+	case ev := <-report:
+		if m, _ = ev.(*kafka.Message); m == nil {
+			err = errors.New("unexpected delivery event")
+		} else {
+			err = m.TopicPartition.Error
+		}
 	case <-wctx.Done():
-		if err := finish(ctx.Err()); err != nil {
-			return 0, err
-		}
-		return 0, ctx.Err()
-	case ev := <-done:
-		finish(nil)
-		m, ok := ev.(*kafka.Message)
-		if !ok {
-			return 0, wrap(ctx, op, topic, errors.New("unexpected delivery event"))
-		}
-		if err := m.TopicPartition.Error; err != nil {
-			return 0, t.produceErr(ctx, op, topic, err)
-		}
-		return int64(m.TopicPartition.Offset), nil
 	}
+	if err = done(err); err != nil {
+		return 0, t.produceErr(ctx, op, topic, err)
+	}
+	return int64(m.TopicPartition.Offset), nil
 }
 
 func (t *Transport) produceErr(ctx context.Context, op, topic string, err error) error {

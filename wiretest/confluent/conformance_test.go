@@ -62,6 +62,10 @@ var adapter = kafkatest.Adapter{
 		}
 		return confluenttransport.New(conf(seeds, nil))
 	},
+	// librdkafka refreshes its metadata and fetches again after
+	// NOT_LEADER_OR_FOLLOWER and UNKNOWN_TOPIC_OR_PARTITION: the fetcher
+	// sees the data, not the error (a deleted topic is still reported).
+	FetchRetriesInternally: true,
 	NativeCode: func(err error) (int16, bool) {
 		var ke kafka.Error
 		if errors.As(err, &ke) && ke.Code() >= 0 {
