@@ -35,7 +35,7 @@ func RunRecovery(t *testing.T, a Adapter) {
 	t.Run("recovers_within_5s_after_silent_partition", func(t *testing.T) { silentPartition(t, a) })
 	t.Run("not_kafka_address_backs_off", func(t *testing.T) { notKafka(t, a) })
 	t.Run("refused_connection_reported_as_such", func(t *testing.T) { refused(t, a) })
-	t.Run("open_many_partitions_honours_context", func(t *testing.T) { manyPartitions(t, a, manyPartitionsCount()) })
+	t.Run("open_many_partitions_honours_context", func(t *testing.T) { manyPartitions(t, a, manyPartitionsCount(a)) })
 }
 
 // EnvManyPartitions overrides the partition count of the many-partitions
@@ -43,14 +43,18 @@ func RunRecovery(t *testing.T, a Adapter) {
 // decoding metadata several times), for manual runs such as 100,000.
 const EnvManyPartitions = "KTABLES_MANY_PARTITIONS"
 
-func manyPartitionsCount() int32 {
+func manyPartitionsCount(a Adapter) int32 {
 	if n, err := strconv.ParseInt(os.Getenv(EnvManyPartitions), 10, 32); err == nil && n > 0 {
 		return int32(n)
 	}
-	if raceEnabled {
-		return 10000
+	n := int32(30000)
+	if a.ManyPartitions > 0 {
+		n = a.ManyPartitions
 	}
-	return 30000
+	if raceEnabled {
+		n = min(n, 10000)
+	}
+	return n
 }
 
 // Issue 16 item 10: Open of a topic with many partitions honours its

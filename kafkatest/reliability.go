@@ -47,6 +47,13 @@ type Adapter struct {
 	// (SPEC X6), instead of requiring Poll to report it. A deleted topic
 	// must be reported either way.
 	FetchRetriesInternally bool
+	// ManyPartitions, when positive, is the partition count of
+	// RunRecovery's many-partitions check for this client, in place of
+	// the default (EnvManyPartitions still wins). For a client that cannot
+	// assign the default count within the check's 5 s (librdkafka takes
+	// about 7 s for 30,000 partitions); the check still proves Open honours
+	// its context at that size.
+	ManyPartitions int32
 }
 
 // RunReliability checks a table over the adapter against kfake faults
