@@ -316,30 +316,24 @@ func (t *Transport) client(ctx context.Context) (sarama.Client, error) {
 
 func (t *Transport) isClosed() bool { return t.sessions.Closed() }
 
-// finish classifies err from a call under ctx: ctx's own error wins, then
-// credentials found rejected by the SASL watch, then the usual mapping.
+// finish classifies err from a call under ctx (transport.Finish): the
+// last connection failure explains sarama's "run out of available
+// brokers", and credentials the SASL watch rejected are blamed for any
+// error that is not a broker's answer.
 func (t *Transport) finish(ctx context.Context, op, topic string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return transport.WithLastError(cerr, t.lastConnErr())
-	}
-	if _, ok := errors.AsType[*transport.Error](err); ok {
-		return err
-	}
-	if errors.Is(err, sarama.ErrOutOfBrokers) {
-		if last := t.lastConnErr(); last != nil {
-			// sarama's "run out of available brokers" hides why.
-			err = fmt.Errorf("%w: %w", err, last)
-		}
-	}
-	if t.sasl.Blamed() {
-		if _, isKErr := errors.AsType[sarama.KError](err); !isKErr {
-			return transport.NewError(op, topic, transport.ErrAuthentication, &transport.SASLClosedError{Err: err})
-		}
-	}
-	return wrap(ctx, op, topic, err)
+	return transport.Finish(ctx, err, transport.Ending{Op: op, Topic: topic, Classify: classify, Last: t.lastConnErr(),
+		Join: func(err, last error) error {
+			if errors.Is(err, sarama.ErrOutOfBrokers) {
+				return fmt.Errorf("%w: %w", err, last)
+			}
+			return err
+		},
+		SASL: func(err error) *transport.SASLClosedError {
+			if _, isKErr := errors.AsType[sarama.KError](err); t.sasl.Blamed() && !isKErr {
+				return &transport.SASLClosedError{Err: err}
+			}
+			return nil
+		}})
 }
 
 // Partitions returns the partition ids of topic in ascending order, from a
