@@ -412,7 +412,7 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 		return nil, t.finish(ctx, op, topic, err)
 	}
 	out, err := transport.Run(ctx, func() (map[int32]int64, error) {
-		return listOffsets(c, t.cfg, topic, partitions, ts, committed)
+		return listOffsets(c, topic, partitions, ts, committed)
 	})
 	return out, t.finish(ctx, op, topic, err)
 }
@@ -420,7 +420,7 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 // listOffsets sends one ListOffsets request to each partition leader known
 // to client. On a leadership error it refreshes client's metadata and
 // returns the error (retriable) for the core to retry.
-func listOffsets(client sarama.Client, cfg *sarama.Config, topic string, partitions []int32, ts int64, committed bool) (map[int32]int64, error) {
+func listOffsets(client sarama.Client, topic string, partitions []int32, ts int64, committed bool) (map[int32]int64, error) {
 	byLeader := make(map[*sarama.Broker][]int32)
 	for _, p := range partitions {
 		b, err := client.Leader(topic, p)
@@ -431,10 +431,7 @@ func listOffsets(client sarama.Client, cfg *sarama.Config, topic string, partiti
 	}
 	out := make(map[int32]int64, len(partitions))
 	for b, ps := range byLeader {
-		req := &sarama.OffsetRequest{Version: 4}
-		if !cfg.Version.IsAtLeast(sarama.V2_1_0_0) {
-			req.Version = 1
-		}
+		req := &sarama.OffsetRequest{Version: 4} // Config.Version is at least MinVersion (2.1)
 		if committed {
 			req.IsolationLevel = sarama.ReadCommitted
 		}
