@@ -124,9 +124,5 @@ func (h *connErrs) lastErr() error { return h.last.Err() }
 // finishProduce is finish, with a context error annotated by the last
 // connection failure.
 func (t *Transport) finishProduce(ctx, wctx context.Context, op, topic string, err error) error {
-	err = finish(ctx, wctx, op, topic, err)
-	if err != nil && ctx.Err() != nil && err == ctx.Err() {
-		return transport.WithLastError(err, t.conns.lastErr())
-	}
-	return err
+	return finishWith(ctx, wctx, op, topic, err, t.conns.lastErr())
 }

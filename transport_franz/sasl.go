@@ -101,17 +101,18 @@ func (w *saslWatch) watch(ctx context.Context) (context.Context, func()) {
 }
 
 // finish classifies err from an operation that ran under wctx, a watch of
-// ctx: ctx's own error wins, then a rejected-credentials cause, then the
-// usual mapping.
+// ctx (transport.Finish): ctx's own error wins, then a rejected-credentials
+// cause of wctx, then the usual mapping.
 func finish(ctx, wctx context.Context, op, topic string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return cerr
-	}
-	if se, ok := errors.AsType[*transport.SASLClosedError](context.Cause(wctx)); ok {
-		return transport.NewError(op, topic, transport.ErrAuthentication, se)
-	}
-	return wrap(ctx, op, topic, err)
+	return finishWith(ctx, wctx, op, topic, err, nil)
+}
+
+// finishWith is finish, with ctx's error annotated by last, the last
+// connection failure.
+func finishWith(ctx, wctx context.Context, op, topic string, err, last error) error {
+	return transport.Finish(ctx, err, transport.Ending{Op: op, Topic: topic, Classify: classify, Last: last,
+		SASL: func(error) *transport.SASLClosedError {
+			se, _ := errors.AsType[*transport.SASLClosedError](context.Cause(wctx))
+			return se
+		}})
 }

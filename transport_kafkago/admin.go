@@ -12,24 +12,31 @@ import (
 // CreateTopic creates a topic; an existing one is an error matching
 // transport.ErrTopicExists. (X5)
 func (t *Transport) CreateTopic(ctx context.Context, spec transport.TopicSpec) error {
-	const op = "create topic"
-	if t.isClosed() {
-		return closedErr(op, spec.Name)
-	}
 	parts, rf := spec.Counts() // rf -1: the broker's default.replication.factor
 	tc := kafka.TopicConfig{Topic: spec.Name, NumPartitions: int(parts), ReplicationFactor: int(rf)}
 	for k, v := range spec.Configs {
 		tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
 	}
+	return t.call(ctx, "create topic", spec.Name, func(rctx context.Context) error {
+		// On success kafka-go's Transport refreshes its metadata cache
+		// and waits until it lists the new topic.
+		resp, err := t.cl.CreateTopics(rctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{tc}})
+		if err == nil {
+			err = resp.Errors[spec.Name]
+		}
+		return err
+	})
+}
+
+// call runs one request under the request context of ctx (reqCtx) and
+// classifies its error; a closed transport sends nothing.
+func (t *Transport) call(ctx context.Context, op, topic string, fn func(rctx context.Context) error) error {
+	if t.isClosed() {
+		return closedErr(op, topic)
+	}
 	rctx, cancel := t.reqCtx(ctx, 0)
 	defer cancel()
-	// On success kafka-go's Transport refreshes its metadata cache and
-	// waits until it lists the new topic.
-	resp, err := t.cl.CreateTopics(rctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{tc}})
-	if err == nil {
-		err = resp.Errors[spec.Name]
-	}
-	return t.wrap(ctx, op, spec.Name, err)
+	return t.wrap(ctx, op, topic, fn(rctx))
 }
 
 // CreatePartitions grows topic to total partitions. Asking for the current
@@ -46,13 +53,13 @@ func (t *Transport) CreatePartitions(ctx context.Context, topic string, total in
 	if int32(len(cur)) == total {
 		return nil
 	}
-	rctx, cancel := t.reqCtx(ctx, 0)
-	defer cancel()
-	resp, err := t.cl.CreatePartitions(rctx, &kafka.CreatePartitionsRequest{Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: total}}})
-	if err == nil {
-		err = resp.Errors[topic]
-	}
-	return t.wrap(ctx, op, topic, err)
+	return t.call(ctx, op, topic, func(rctx context.Context) error {
+		resp, err := t.cl.CreatePartitions(rctx, &kafka.CreatePartitionsRequest{Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: total}}})
+		if err == nil {
+			err = resp.Errors[topic]
+		}
+		return err
+	})
 }
 
 // DescribeTopicConfig returns every config entry of topic with its source.
@@ -96,9 +103,8 @@ func (t *Transport) DescribeTopicConfig(ctx context.Context, topic string) ([]tr
 // 2.3+), so every other explicit override of the topic stays.
 // (transport.TopicConfigurer)
 func (t *Transport) AlterTopicConfig(ctx context.Context, topic string, set map[string]string) error {
-	const op = "alter topic config"
 	if t.isClosed() {
-		return closedErr(op, topic)
+		return closedErr("alter topic config", topic)
 	}
 	if len(set) == 0 {
 		return nil
@@ -107,18 +113,19 @@ func (t *Transport) AlterTopicConfig(ctx context.Context, topic string, set map[
 	for k, v := range set {
 		res.Configs = append(res.Configs, kafka.IncrementalAlterConfigsRequestConfig{Name: k, Value: v, ConfigOperation: kafka.ConfigOperationSet})
 	}
-	rctx, cancel := t.reqCtx(ctx, 0)
-	defer cancel()
-	resp, err := t.cl.IncrementalAlterConfigs(rctx, &kafka.IncrementalAlterConfigsRequest{Resources: []kafka.IncrementalAlterConfigsRequestResource{res}})
-	if err == nil {
+	return t.call(ctx, "alter topic config", topic, func(rctx context.Context) error {
+		resp, err := t.cl.IncrementalAlterConfigs(rctx, &kafka.IncrementalAlterConfigsRequest{Resources: []kafka.IncrementalAlterConfigsRequestResource{res}})
+		if err != nil {
+			return err
+		}
+		if len(resp.Resources) == 0 {
+			return errors.New("empty IncrementalAlterConfigs response")
+		}
 		for _, r := range resp.Resources {
 			if r.ResourceName == topic && r.Error != nil {
 				err = r.Error
 			}
 		}
-		if len(resp.Resources) == 0 {
-			err = errors.New("empty IncrementalAlterConfigs response")
-		}
-	}
-	return t.wrap(ctx, op, topic, err)
+		return err
+	})
 }

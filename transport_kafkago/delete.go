@@ -12,15 +12,11 @@ var _ transport.TopicDeleter = (*Transport)(nil)
 
 // DeleteTopic deletes topic. (transport.TopicDeleter)
 func (t *Transport) DeleteTopic(ctx context.Context, topic string) error {
-	const op = "delete topic"
-	if t.isClosed() {
-		return closedErr(op, topic)
-	}
-	rctx, cancel := t.reqCtx(ctx, 0)
-	defer cancel()
-	resp, err := t.cl.DeleteTopics(rctx, &kafka.DeleteTopicsRequest{Topics: []string{topic}})
-	if err == nil {
-		err = resp.Errors[topic]
-	}
-	return t.wrap(ctx, op, topic, err)
+	return t.call(ctx, "delete topic", topic, func(rctx context.Context) error {
+		resp, err := t.cl.DeleteTopics(rctx, &kafka.DeleteTopicsRequest{Topics: []string{topic}})
+		if err == nil {
+			err = resp.Errors[topic]
+		}
+		return err
+	})
 }

@@ -117,14 +117,14 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		outOfRange []int32
 	)
 	for _, res := range f.send(pctx, reqs) {
-		if res.err != nil {
+		if res.Err != nil {
 			if firstErr == nil && pctx.Err() == nil {
-				firstErr = res.err
+				firstErr = res.Err
 			}
 			continue
 		}
-		for i := range res.resp.Topics {
-			rt := &res.resp.Topics[i]
+		for i := range res.V.Topics {
+			rt := &res.V.Topics[i]
 			for j := range rt.Partitions {
 				rp := &rt.Partitions[j]
 				p := rp.Partition
@@ -236,44 +236,23 @@ func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark) 
 // soon as one answer carries records, the others are abandoned (their
 // connections finish the long poll in the background): a busy partition on
 // one broker must not wait for idle ones on others.
-func (f *fetcher) send(ctx context.Context, reqs []*fetchAPI.Request) []fetchResult {
+func (f *fetcher) send(ctx context.Context, reqs []*fetchAPI.Request) []transport.Result[*fetchAPI.Response] {
 	rctx, cancel := f.t.reqCtx(ctx, f.maxWait)
 	defer cancel()
-	one := func(req *fetchAPI.Request) fetchResult {
+	return transport.Gather(reqs, func(req *fetchAPI.Request) (*fetchAPI.Response, error) {
 		m, err := f.t.rt.RoundTrip(rctx, f.t.cl.Addr, req)
 		if err != nil {
-			return fetchResult{err: err}
+			return nil, err
 		}
 		resp, ok := m.(*fetchAPI.Response)
-		if !ok {
-			return fetchResult{err: fmt.Errorf("unexpected fetch response %T", m)}
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("unexpected fetch response %T", m)
+		case resp.ErrorCode != 0:
+			return nil, kafka.Error(resp.ErrorCode)
 		}
-		if resp.ErrorCode != 0 {
-			return fetchResult{err: kafka.Error(resp.ErrorCode)}
-		}
-		return fetchResult{resp: resp}
-	}
-	if len(reqs) == 1 {
-		return []fetchResult{one(reqs[0])}
-	}
-	ch := make(chan fetchResult, len(reqs))
-	for _, req := range reqs {
-		go func() { ch <- one(req) }()
-	}
-	out := make([]fetchResult, 0, len(reqs))
-	abandoned := false
-	for range reqs {
-		r := <-ch
-		if abandoned && r.err != nil && rctx.Err() != nil && ctx.Err() == nil {
-			continue // cut short by cancel below, not a fault
-		}
-		out = append(out, r)
-		if r.resp != nil && hasRecords(r.resp) && !abandoned {
-			abandoned = true
-			cancel()
-		}
-	}
-	return out
+		return resp, nil
+	}, hasRecords, cancel)
 }
 
 // Assign starts fetching new partitions, or moves fetched ones, to the given

@@ -251,27 +251,18 @@ func (t *Transport) freshTopic(ctx context.Context, topic string) (*kafka.Topic,
 		defer tmp.CloseIdleConnections()
 		cl = &kafka.Client{Addr: t.cl.Addr, Transport: tmp}
 	}
-	resp, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		return nil, err
-	}
-	for i := range resp.Topics {
-		mt := &resp.Topics[i]
-		if mt.Name != topic {
-			continue
-		}
-		if mt.Error != nil {
-			return nil, mt.Error
-		}
-		return mt, nil
-	}
-	return nil, kafka.UnknownTopicOrPartition
+	return metadataOf(ctx, cl, topic)
 }
 
 // cachedTopic reads topic from the client's metadata cache (no round trip
 // with a *kafka.Transport).
 func (t *Transport) cachedTopic(ctx context.Context, topic string) (*kafka.Topic, error) {
-	resp, err := t.cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	return metadataOf(ctx, t.cl, topic)
+}
+
+// metadataOf asks cl for topic's metadata.
+func metadataOf(ctx context.Context, cl *kafka.Client, topic string) (*kafka.Topic, error) {
+	resp, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,15 @@
 package kafkagotransport
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 	"github.com/segmentio/kafka-go/protocol/listoffsets"
+
+	"github.com/ktables/ktables/transport"
 )
 
 // ListOffsets per leader (issue 16 item 10). kafka-go's Client.ListOffsets
@@ -83,40 +86,30 @@ func (t *Transport) listOffsetsByLeader(ctx context.Context, topic string, parti
 		}
 	}
 
-	type result struct {
-		resp *listoffsets.Response
-		err  error
-	}
-	results := make(chan result, len(reqs))
-	for _, req := range reqs {
-		go func() {
-			m, err := t.rt.RoundTrip(ctx, t.cl.Addr, req)
-			r := result{err: err}
-			if err == nil {
-				resp, ok := m.(*listoffsets.Response)
-				if !ok {
-					r.err = fmt.Errorf("kafkagotransport: ListOffsets answered with %T", m)
-				}
-				r.resp = resp
-			}
-			results <- r
-		}()
-	}
 	out := make(map[int32]int64, len(partitions))
 	var first error
-	for range reqs {
-		r := <-results // every request ends by ctx's deadline
-		if r.err != nil {
-			first = cmpErr(first, r.err)
+	for _, r := range transport.Gather(reqs, func(req *leaderOffsets) (*listoffsets.Response, error) {
+		m, err := t.rt.RoundTrip(ctx, t.cl.Addr, req) // ends by ctx's deadline
+		if err != nil {
+			return nil, err
+		}
+		resp, ok := m.(*listoffsets.Response)
+		if !ok {
+			return nil, fmt.Errorf("kafkagotransport: ListOffsets answered with %T", m)
+		}
+		return resp, nil
+	}, nil, nil) {
+		if r.Err != nil {
+			first = cmp.Or(first, r.Err)
 			continue
 		}
-		for _, rt := range r.resp.Topics {
+		for _, rt := range r.V.Topics {
 			if rt.Topic != topic {
 				continue
 			}
 			for _, p := range rt.Partitions {
 				if p.ErrorCode != 0 {
-					first = cmpErr(first, kafka.Error(p.ErrorCode))
+					first = cmp.Or(first, error(kafka.Error(p.ErrorCode)))
 					continue
 				}
 				out[p.Partition] = p.Offset
@@ -132,11 +125,4 @@ func (t *Transport) listOffsetsByLeader(ctx context.Context, topic string, parti
 		}
 	}
 	return out, nil
-}
-
-func cmpErr(first, err error) error {
-	if first == nil {
-		return err
-	}
-	return first
 }

@@ -158,12 +158,6 @@ func closeRecords(rr protocol.RecordReader) {
 	}
 }
 
-// fetchResult is the answer of one Fetch request (one partition leader).
-type fetchResult struct {
-	resp *fetchAPI.Response
-	err  error
-}
-
 // hasRecords reports whether a response carries records or a partition error.
 func hasRecords(resp *fetchAPI.Response) bool {
 	for _, t := range resp.Topics {

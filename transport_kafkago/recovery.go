@@ -94,21 +94,3 @@ func (t *Transport) lastConnErr() error {
 	}
 	return t.watch.Last.Err()
 }
-
-// withConnErr adds the last connection failure to err, kafka-go's
-// BROKER_NOT_AVAILABLE for a controller it could not reach, which says
-// nothing of why: a refused connection is then reported as such (issue 16
-// item 11). The broker's own code stays reachable with errors.As.
-func (t *Transport) withConnErr(err error) error {
-	last := t.lastConnErr()
-	if last == nil || !isNetworkErr(last) {
-		return err
-	}
-	return &connFailed{err: err, conn: last}
-}
-
-type connFailed struct{ err, conn error }
-
-func (e *connFailed) Error() string { return e.err.Error() + " (" + e.conn.Error() + ")" }
-
-func (e *connFailed) Unwrap() []error { return []error{e.err, e.conn} }

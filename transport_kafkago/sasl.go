@@ -3,6 +3,7 @@ package kafkagotransport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/segmentio/kafka-go/sasl"
@@ -93,22 +94,23 @@ func (w *saslWatch) broken() (latest, blamed bool) {
 	return latest, latest && w.fails+1 >= transport.SASLFailThreshold
 }
 
-// wrap classifies err like the package-level wrap, blaming the credentials
-// for a network error when saslWatch says so.
+// wrap classifies err from a call under ctx (transport.Finish): the last
+// connection failure, when it is a network error, explains kafka-go's
+// BROKER_NOT_AVAILABLE for a controller it could not reach (issue 16 item
+// 11), and credentials the SASL watch rejected are blamed for network
+// errors.
 func (t *Transport) wrap(ctx context.Context, op, topic string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ctx != nil && ctx.Err() != nil {
-		return transport.WithLastError(ctx.Err(), t.lastConnErr())
-	}
-	if errors.Is(err, kafka.BrokerNotAvailable) {
-		err = t.withConnErr(err)
-	}
-	if _, ok := errors.AsType[*transport.Error](err); !ok && isNetworkErr(err) {
-		if _, blamed := t.sasl.broken(); blamed {
-			return transport.NewError(op, topic, transport.ErrAuthentication, &transport.SASLClosedError{Err: err})
-		}
-	}
-	return wrap(ctx, op, topic, err)
+	return transport.Finish(ctx, err, transport.Ending{Op: op, Topic: topic, Classify: classify, Last: t.lastConnErr(),
+		Join: func(err, last error) error {
+			if errors.Is(err, kafka.BrokerNotAvailable) && isNetworkErr(last) {
+				return fmt.Errorf("%w (%w)", err, last) // the broker's code stays reachable with errors.As
+			}
+			return err
+		},
+		SASL: func(err error) *transport.SASLClosedError {
+			if _, blamed := t.sasl.broken(); blamed && isNetworkErr(err) {
+				return &transport.SASLClosedError{Err: err}
+			}
+			return nil
+		}})
 }

@@ -2,11 +2,7 @@ package saramatransport
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"net"
-	"sync"
-	"sync/atomic"
 
 	"github.com/IBM/sarama"
 
@@ -31,7 +27,7 @@ type netDialer interface {
 //   - It keeps the caller's dialing: the caller's proxy dialer when
 //     Net.Proxy is enabled, else a net.Dialer with the caller's DialTimeout,
 //     KeepAlive and LocalAddr. TLS is layered on top by sarama as usual.
-//   - It lets a saslWatch see SASL exchanges (see saslWatch).
+//   - It lets a saslWatch see SASL exchanges (transport.SniffSASL).
 type dialer struct {
 	base netDialer   // the caller's proxy dialer, or nil
 	net  *net.Dialer // used when base is nil
@@ -41,15 +37,13 @@ type dialer struct {
 	// when a call runs out of time) and closes a broker's silent
 	// connections together (issue 16 item 9).
 	watch transport.ConnWatch
+	conns transport.ConnSet // closed together by Close
 	ctx   context.Context
 	stop  context.CancelFunc
-	mu    sync.Mutex
-	conns map[*watchedConn]struct{}
-	done  bool
 }
 
 func newDialer(cfg *sarama.Config, w *saslWatch) *dialer {
-	d := &dialer{conns: make(map[*watchedConn]struct{})}
+	d := &dialer{}
 	if cfg.Net.Proxy.Enable && cfg.Net.Proxy.Dialer != nil {
 		if pd, ok := cfg.Net.Proxy.Dialer.(*dialer); ok {
 			// A config we already instrumented (NewFromClient over a
@@ -93,81 +87,16 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 	if c, err = d.watch.Dialed(c, err); err != nil {
 		return nil, err
 	}
-	wc := &watchedConn{Conn: c, d: d}
-	d.mu.Lock()
-	if d.done {
-		d.mu.Unlock()
-		_ = c.Close()
-		return nil, net.ErrClosed
+	if d.sasl != nil {
+		c = transport.SniffSASL(c, d.sasl)
 	}
-	d.conns[wc] = struct{}{}
-	d.mu.Unlock()
-	return wc, nil
+	return d.conns.Add(c)
 }
 
 // Close closes every connection d made and fails later dials.
 func (d *dialer) Close() {
 	d.stop()
-	d.mu.Lock()
-	d.done = true
-	conns := d.conns
-	d.conns = nil
-	d.mu.Unlock()
-	for c := range conns {
-		_ = c.Conn.Close()
-	}
-}
-
-func (d *dialer) forget(c *watchedConn) {
-	d.mu.Lock()
-	delete(d.conns, c)
-	d.mu.Unlock()
-}
-
-// Kafka API keys the watch looks at.
-const (
-	apiKeySASLHandshake    = 17
-	apiKeyApiVersions      = 18
-	apiKeySASLAuthenticate = 36
-)
-
-// watchedConn is a connection made by a dialer.
-type watchedConn struct {
-	net.Conn
-	d       *dialer
-	lastKey atomic.Int32 // API key of the last request written (plaintext SASL only)
-	authed  atomic.Bool  // a non-SASL request was answered
-	once    sync.Once
-}
-
-func (c *watchedConn) Write(p []byte) (int, error) {
-	// sarama writes each request with one Write: size, API key, version...
-	if c.d.sasl != nil && !c.authed.Load() && len(p) >= 6 {
-		c.lastKey.Store(int32(binary.BigEndian.Uint16(p[4:6])))
-	}
-	return c.Conn.Write(p)
-}
-
-func (c *watchedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p) // frames and the last failure: transport.ConnWatch
-	if _, notKafka := errors.AsType[*transport.NotKafkaError](err); notKafka {
-		return n, err
-	}
-	if w := c.d.sasl; w != nil && !c.authed.Load() {
-		switch key := c.lastKey.Load(); {
-		case err != nil && (key == apiKeySASLHandshake || key == apiKeySASLAuthenticate):
-			c.once.Do(func() { w.Failed() })
-		case err == nil && n > 0 && key != apiKeySASLHandshake && key != apiKeySASLAuthenticate && key != apiKeyApiVersions:
-			c.authed.Store(true)
-			w.Succeeded()
-		}
-	}
-	return n, err
-}
-
-func (c *watchedConn) Close() error {
-	c.d.forget(c)
-	return c.Conn.Close()
+	d.conns.Close()
 }
 
 // saslWatch makes rejected SASL credentials fail clearly.

@@ -53,35 +53,13 @@ func classify(err error) (kind error, retriable bool) {
 }
 
 // classifyKError uses the protocol's code table shared by every adapter,
-// falling back to Kafka's retriable flag for codes it does not list.
+// falling back to Kafka's retriable flag for codes it does not list (sarama
+// does not carry the flag).
 func classifyKError(ke sarama.KError) (error, bool) {
 	if kind, retriable, known := transport.KafkaCode(int16(ke)); known {
 		return kind, retriable
 	}
-	return nil, kafkaRetriable(ke)
-}
-
-// kafkaRetriable reports Kafka's own retriable flag for an error code
-// (RetriableException subclasses in the Java client). sarama does not carry
-// the flag, so the list is here.
-func kafkaRetriable(ke sarama.KError) bool {
-	switch ke {
-	case sarama.ErrInvalidMessage, // CORRUPT_MESSAGE
-		sarama.ErrUnknownTopicOrPartition, sarama.ErrLeaderNotAvailable,
-		sarama.ErrNotLeaderForPartition, sarama.ErrRequestTimedOut,
-		sarama.ErrNetworkException, sarama.ErrOffsetsLoadInProgress,
-		sarama.ErrConsumerCoordinatorNotAvailable, sarama.ErrNotCoordinatorForConsumer,
-		sarama.ErrNotEnoughReplicas, sarama.ErrNotEnoughReplicasAfterAppend,
-		sarama.ErrNotController, sarama.ErrKafkaStorageError,
-		sarama.ErrFetchSessionIDNotFound, sarama.ErrInvalidFetchSessionEpoch,
-		sarama.ErrListenerNotFound, sarama.ErrFencedLeaderEpoch,
-		sarama.ErrUnknownLeaderEpoch, sarama.ErrOffsetNotAvailable,
-		sarama.ErrPreferredLeaderNotAvailable, sarama.ErrEligibleLeadersNotAvailable,
-		sarama.ErrUnstableOffsetCommit, sarama.ErrThrottlingQuotaExceeded,
-		sarama.ErrReplicaNotAvailable, sarama.ErrConcurrentTransactions:
-		return true
-	}
-	return false
+	return nil, transport.KafkaRetriable(int16(ke))
 }
 
 func isNetworkErr(err error) bool { return transport.IsNetworkError(err) }

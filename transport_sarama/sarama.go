@@ -316,30 +316,24 @@ func (t *Transport) client(ctx context.Context) (sarama.Client, error) {
 
 func (t *Transport) isClosed() bool { return t.sessions.Closed() }
 
-// finish classifies err from a call under ctx: ctx's own error wins, then
-// credentials found rejected by the SASL watch, then the usual mapping.
+// finish classifies err from a call under ctx (transport.Finish): the
+// last connection failure explains sarama's "run out of available
+// brokers", and credentials the SASL watch rejected are blamed for any
+// error that is not a broker's answer.
 func (t *Transport) finish(ctx context.Context, op, topic string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return transport.WithLastError(cerr, t.lastConnErr())
-	}
-	if _, ok := errors.AsType[*transport.Error](err); ok {
-		return err
-	}
-	if errors.Is(err, sarama.ErrOutOfBrokers) {
-		if last := t.lastConnErr(); last != nil {
-			// sarama's "run out of available brokers" hides why.
-			err = fmt.Errorf("%w: %w", err, last)
-		}
-	}
-	if t.sasl.Blamed() {
-		if _, isKErr := errors.AsType[sarama.KError](err); !isKErr {
-			return transport.NewError(op, topic, transport.ErrAuthentication, &transport.SASLClosedError{Err: err})
-		}
-	}
-	return wrap(ctx, op, topic, err)
+	return transport.Finish(ctx, err, transport.Ending{Op: op, Topic: topic, Classify: classify, Last: t.lastConnErr(),
+		Join: func(err, last error) error {
+			if errors.Is(err, sarama.ErrOutOfBrokers) {
+				return fmt.Errorf("%w: %w", err, last)
+			}
+			return err
+		},
+		SASL: func(err error) *transport.SASLClosedError {
+			if _, isKErr := errors.AsType[sarama.KError](err); t.sasl.Blamed() && !isKErr {
+				return &transport.SASLClosedError{Err: err}
+			}
+			return nil
+		}})
 }
 
 // Partitions returns the partition ids of topic in ascending order, from a
@@ -418,7 +412,7 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 		return nil, t.finish(ctx, op, topic, err)
 	}
 	out, err := transport.Run(ctx, func() (map[int32]int64, error) {
-		return listOffsets(c, t.cfg, topic, partitions, ts, committed)
+		return listOffsets(c, topic, partitions, ts, committed)
 	})
 	return out, t.finish(ctx, op, topic, err)
 }
@@ -426,7 +420,7 @@ func (t *Transport) listOffsets(ctx context.Context, op, topic string, partition
 // listOffsets sends one ListOffsets request to each partition leader known
 // to client. On a leadership error it refreshes client's metadata and
 // returns the error (retriable) for the core to retry.
-func listOffsets(client sarama.Client, cfg *sarama.Config, topic string, partitions []int32, ts int64, committed bool) (map[int32]int64, error) {
+func listOffsets(client sarama.Client, topic string, partitions []int32, ts int64, committed bool) (map[int32]int64, error) {
 	byLeader := make(map[*sarama.Broker][]int32)
 	for _, p := range partitions {
 		b, err := client.Leader(topic, p)
@@ -437,10 +431,7 @@ func listOffsets(client sarama.Client, cfg *sarama.Config, topic string, partiti
 	}
 	out := make(map[int32]int64, len(partitions))
 	for b, ps := range byLeader {
-		req := &sarama.OffsetRequest{Version: 4}
-		if !cfg.Version.IsAtLeast(sarama.V2_1_0_0) {
-			req.Version = 1
-		}
+		req := &sarama.OffsetRequest{Version: 4} // Config.Version is at least MinVersion (2.1)
 		if committed {
 			req.IsolationLevel = sarama.ReadCommitted
 		}
