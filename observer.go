@@ -274,7 +274,7 @@ type observing struct {
 	src     Source
 	list    []Observer
 	waiters []WaitForObserver // those of list that implement it
-	log  *slog.Logger
+	log     *slog.Logger
 	// last holds the counters at the previous Applied event; only the
 	// reader goroutine touches it.
 	last [6]int64
