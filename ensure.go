@@ -103,6 +103,11 @@ type EnsureResult struct {
 	// empty when nothing was read (OutcomeCreated, OutcomeSkipped,
 	// OutcomeUnreadable).
 	Policy string
+	// TimestampType is the topic's message.timestamp.type as read, when
+	// WithLogAppendTime asked for LogAppendTime on a topic that existed:
+	// for OutcomeReconciled the value found before the change. Empty when
+	// not read.
+	TimestampType string
 }
 
 const cleanupPolicy = "cleanup.policy"
@@ -136,7 +141,8 @@ func EnsureTopic(ctx context.Context, tr transport.Transport, topic string, opts
 // again: transient transport errors, but not a policy mismatch, nor a
 // policy that cannot be read because of what the topic or transport is.
 func ensureRetriable(err error) bool {
-	if errors.Is(err, ErrTopicPolicyMismatch) || errors.Is(err, errPolicyMissing) || errors.Is(err, transport.ErrUnsupported) {
+	if errors.Is(err, ErrTopicPolicyMismatch) || errors.Is(err, errPolicyMissing) || errors.Is(err, errTimestampTypeMissing) ||
+		errors.Is(err, transport.ErrUnsupported) {
 		return false
 	}
 	return transport.IsRetriable(err)
@@ -145,6 +151,10 @@ func ensureRetriable(err error) bool {
 // errPolicyMissing is the cause of an unreadable policy when the broker's
 // describe answer lists no cleanup.policy at all.
 var errPolicyMissing = errors.New("the describe answer has no cleanup.policy entry")
+
+// errTimestampTypeMissing is the same for message.timestamp.type, when
+// WithLogAppendTime asked for it.
+var errTimestampTypeMissing = errors.New("the describe answer has no message.timestamp.type entry")
 
 func ensureTopic(ctx context.Context, tr transport.Transport, topic string, cfg *config) (EnsureResult, error) {
 	res := EnsureResult{Topic: topic}
@@ -176,16 +186,30 @@ func ensureTopic(ctx context.Context, tr transport.Transport, topic string, cfg 
 	// want is what reconcile sets: the caller's declared policy when it
 	// compacts ("compact,delete" stays so), else compact.
 	want := "compact"
+	checkPolicy := true
 	if declared, ok := cfg.topicConfigs[cleanupPolicy]; ok {
 		if !compacts(declared) {
 			// The caller asked for a policy without compaction; their choice.
 			log.Debug("ktables: declared cleanup.policy does not compact; not checked", slog.String("cleanup.policy", declared))
-			res.Outcome = OutcomeSkipped
-			return res, nil
+			checkPolicy = false
+		} else {
+			want = declared
 		}
-		want = declared
+	}
+	// WithLogAppendTime is checked like cleanup.policy: tables opened
+	// WithTTL rely on it to make the broker's clock decide expiry.
+	checkTime := wantsLogAppendTime(cfg)
+	if !checkPolicy && !checkTime {
+		res.Outcome = OutcomeSkipped
+		return res, nil
 	}
 	entries, err := describePolicy(ctx, tr, topic)
+	if err == nil && checkPolicy && !entries.hasPolicy {
+		err = errPolicyMissing
+	}
+	if err == nil && checkTime && entries.timestampType == "" {
+		err = errTimestampTypeMissing
+	}
 	if err != nil {
 		res.Outcome = OutcomeUnreadable
 		if ctx.Err() != nil {
@@ -200,34 +224,84 @@ func ensureTopic(ctx context.Context, tr transport.Transport, topic string, cfg 
 		return res, nil
 	}
 	policy := entries.policy
-	res.Policy = policy
-	if compacts(policy) {
-		noteRetention(log, policy)
-		res.Outcome = OutcomeVerified
+	res.Policy, res.TimestampType = policy, entries.timestampType
+
+	// What differs from what was asked, as reconcile would set it.
+	var mismatches []*TopicPolicyError
+	if checkPolicy && !compacts(policy) {
+		mismatches = append(mismatches, &TopicPolicyError{Topic: topic, Expected: want, Actual: policy})
+	}
+	if checkTime && !strings.EqualFold(entries.timestampType, logAppendTime) {
+		mismatches = append(mismatches, &TopicPolicyError{Topic: topic, Config: timestampTypeConfig,
+			Expected: logAppendTime, Actual: entries.timestampType})
+	}
+	if len(mismatches) == 0 {
+		if checkPolicy {
+			noteRetention(log, policy)
+			res.Outcome = OutcomeVerified
+		} else {
+			res.Outcome = OutcomeSkipped
+		}
 		return res, nil
 	}
 
 	switch cfg.onMismatch {
 	case OnMismatchFail:
 		res.Outcome = OutcomeMismatch
-		return res, &TopicPolicyError{Topic: topic, Expected: want, Actual: policy}
+		if len(mismatches) == 1 {
+			return res, mismatches[0]
+		}
+		return res, errors.Join(mismatches[0], mismatches[1])
 	case OnMismatchReconcile:
 		tc := tr.(transport.TopicConfigurer) // describePolicy succeeded, so it is one
-		if err := tc.AlterTopicConfig(ctx, topic, map[string]string{cleanupPolicy: want}); err != nil {
-			res.Outcome = OutcomeMismatch
-			return res, fmt.Errorf("ktables: ensure topic %q: reconcile cleanup.policy: %w", topic, err)
+		set := make(map[string]string, len(mismatches))
+		for _, m := range mismatches {
+			set[m.config()] = m.Expected
 		}
-		log.Warn("ktables: reconciled topic cleanup.policy",
-			slog.String("was", policy), slog.String("now", want), slog.Int("overrides_preserved", entries.overrides))
-		noteRetention(log, want)
+		if err := tc.AlterTopicConfig(ctx, topic, set); err != nil {
+			res.Outcome = OutcomeMismatch
+			return res, fmt.Errorf("ktables: ensure topic %q: reconcile %s: %w", topic, mismatchConfigs(mismatches), err)
+		}
+		final := policy
+		for _, m := range mismatches {
+			if m.config() == cleanupPolicy {
+				final = m.Expected
+			}
+			log.Warn("ktables: reconciled topic "+m.config(),
+				slog.String("was", m.Actual), slog.String("now", m.Expected), slog.Int("overrides_preserved", entries.overrides))
+		}
+		noteRetention(log, final)
 		res.Outcome = OutcomeReconciled
 		return res, nil
 	default:
-		log.Warn("ktables: topic does not compact; the table's memory and replay time will grow with history",
-			slog.String("cleanup.policy", policy))
+		for _, m := range mismatches {
+			if m.config() == cleanupPolicy {
+				log.Warn("ktables: topic does not compact; the table's memory and replay time will grow with history",
+					slog.String("cleanup.policy", policy))
+			} else {
+				log.Warn("ktables: topic does not use LogAppendTime as WithLogAppendTime asks; TTL expiry depends on the producers' clocks",
+					slog.String(timestampTypeConfig, m.Actual))
+			}
+		}
 		res.Outcome = OutcomeMismatch
 		return res, nil
 	}
+}
+
+func mismatchConfigs(ms []*TopicPolicyError) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.config()
+	}
+	return strings.Join(names, " and ")
+}
+
+const logAppendTime = "LogAppendTime"
+
+// wantsLogAppendTime: the caller gave WithLogAppendTime (or set
+// message.timestamp.type=LogAppendTime with WithTopicConfig).
+func wantsLogAppendTime(cfg *config) bool {
+	return strings.EqualFold(cfg.topicConfigs[timestampTypeConfig], logAppendTime)
 }
 
 // noteRetention logs, at info, that a policy which compacts and deletes
@@ -238,15 +312,19 @@ func noteRetention(log *slog.Logger, policy string) {
 	}
 }
 
-// describedPolicy is what describePolicy read: the cleanup.policy and how
-// many other explicit overrides the topic has (reconcile preserves them).
+// describedPolicy is what describePolicy read: the cleanup.policy, the
+// message.timestamp.type ("" when not listed) and how many other explicit
+// overrides the topic has (reconcile preserves them).
 type describedPolicy struct {
-	policy    string
-	overrides int
+	policy        string
+	hasPolicy     bool
+	timestampType string
+	overrides     int
 }
 
-// describePolicy reads the topic's cleanup.policy. A describe answer
-// without that entry is unreadable, not Kafka's default: a broker that
+// describePolicy reads the topic's cleanup.policy and
+// message.timestamp.type. The caller treats a describe answer without an
+// entry it checks as unreadable, not as Kafka's default: a broker that
 // omits it says nothing about what the topic does.
 func describePolicy(ctx context.Context, tr transport.Transport, topic string) (describedPolicy, error) {
 	var d describedPolicy
@@ -258,17 +336,18 @@ func describePolicy(ctx context.Context, tr transport.Transport, topic string) (
 	if err != nil {
 		return d, err
 	}
-	found := false
 	for _, e := range entries {
 		switch {
 		case e.Name == cleanupPolicy:
-			d.policy, found = e.Value, true
+			d.policy, d.hasPolicy = e.Value, true
+		case e.Name == timestampTypeConfig:
+			d.timestampType = e.Value
+			if e.Source == transport.SourceTopic {
+				d.overrides++
+			}
 		case e.Source == transport.SourceTopic:
 			d.overrides++
 		}
-	}
-	if !found {
-		return d, errPolicyMissing
 	}
 	return d, nil
 }

@@ -32,7 +32,9 @@ var (
 
 	// ErrTopicPolicyMismatch is matched by the error EnsureTopic (and Open)
 	// return in OnMismatchFail mode when the topic does not compact. The
-	// error is a *TopicPolicyError.
+	// error is a *TopicPolicyError. It is matched too when WithLogAppendTime
+	// asked for message.timestamp.type=LogAppendTime and the topic has
+	// CreateTime (TopicPolicyError.Config says which).
 	ErrTopicPolicyMismatch = errors.New("ktables: topic cleanup.policy does not compact")
 
 	// ErrTopicPolicyUnreadable is matched by the error EnsureTopic (and Open
@@ -92,15 +94,27 @@ func optionErr(option, format string, args ...any) error {
 	return &OptionError{Option: option, Reason: fmt.Sprintf(format, args...)}
 }
 
-// TopicPolicyError carries what OnMismatchFail found.
+// TopicPolicyError carries what OnMismatchFail found: a cleanup.policy that
+// does not compact, or a message.timestamp.type other than LogAppendTime
+// when WithLogAppendTime asked for it.
 type TopicPolicyError struct {
-	Topic    string
-	Expected string // the compacting policy wanted: "compact", or the one declared with WithTopicConfig
-	Actual   string // the topic's cleanup.policy
+	Topic string
+	// Config is the topic config that differs: "message.timestamp.type",
+	// or "" for cleanup.policy.
+	Config   string
+	Expected string // cleanup.policy: "compact", or the one declared with WithTopicConfig; else "LogAppendTime"
+	Actual   string // the topic's value
 }
 
 func (e *TopicPolicyError) Error() string {
-	return fmt.Sprintf("ktables: topic %q has cleanup.policy=%q, expected %q", e.Topic, e.Actual, e.Expected)
+	return fmt.Sprintf("ktables: topic %q has %s=%q, expected %q", e.Topic, e.config(), e.Actual, e.Expected)
+}
+
+func (e *TopicPolicyError) config() string {
+	if e.Config == "" {
+		return "cleanup.policy"
+	}
+	return e.Config
 }
 
 // Is makes errors.Is(err, ErrTopicPolicyMismatch) true.

@@ -130,6 +130,7 @@ func (t *Table[V]) expireDue() (next time.Time, ok bool) {
 		delete(l.m, it.key)
 		if old, had := t.store.remove(it.key); had {
 			c.add(change[V]{kind: EventExpired, key: it.key, old: old, hadOld: true, ts: e.ts, pos: e.pos})
+			t.stats.expired.Add(1)
 			t.log.Debug("ktables: key expired", slog.String("key", it.key), slog.Time("last_record", e.ts))
 		}
 	}

@@ -29,13 +29,10 @@ import (
 // error matching ErrTableFailed if the reader failed or fails. Close and
 // failure end every WaitFor at once (SPEC B7).
 func (t *Table[V]) WaitFor(ctx context.Context, tok Token) error {
-	if tok.topic != t.topic && !tok.IsZero() {
-		return t.topicError(tok)
+	if len(t.ob.waiters) > 0 {
+		return t.observeWaitFor(ctx, tok, false) // observer.go
 	}
-	if t.pos.Load().covers(tok) {
-		return nil
-	}
-	return t.waitForSlow(ctx, tok, false)
+	return t.waitFor(ctx, tok, false, nil)
 }
 
 // WaitForChecked is WaitFor for tokens that may not be genuine: unless the
@@ -44,13 +41,25 @@ func (t *Table[V]) WaitFor(ctx context.Context, tok Token) error {
 // ErrTokenAhead when tok names a partition that does not exist or an offset
 // at or past its partition's end. Then it waits like WaitFor.
 func (t *Table[V]) WaitForChecked(ctx context.Context, tok Token) error {
+	if len(t.ob.waiters) > 0 {
+		return t.observeWaitFor(ctx, tok, true)
+	}
+	return t.waitFor(ctx, tok, true, nil)
+}
+
+// waitFor is WaitFor (check false) and WaitForChecked (check true); it sets
+// *applied, when given, if tok was covered already.
+func (t *Table[V]) waitFor(ctx context.Context, tok Token, check bool, applied *bool) error {
 	if tok.topic != t.topic && !tok.IsZero() {
 		return t.topicError(tok)
 	}
 	if t.pos.Load().covers(tok) {
+		if applied != nil {
+			*applied = true
+		}
 		return nil
 	}
-	return t.waitForSlow(ctx, tok, true)
+	return t.waitForSlow(ctx, tok, check)
 }
 
 func (t *Table[V]) topicError(tok Token) error {

@@ -28,6 +28,9 @@ type Health struct {
 	HeadConfirmed time.Time
 	// Position is the token of everything applied; see Table.Position.
 	Position Token
+	// TimestampType says whose clock stamps the records a table opened
+	// WithTTL expires; see Table.TimestampType.
+	TimestampType TimestampType
 }
 
 // Health returns the table's health, computed from memory.
@@ -45,6 +48,7 @@ func (t *Table[V]) Health() Health {
 		LastFetch:     s.LastFetch,
 		HeadConfirmed: s.HeadConfirmed,
 		Position:      t.Position(),
+		TimestampType: t.tsType,
 	}
 }
 
@@ -182,6 +186,7 @@ type tableBody struct {
 	LastFetch     time.Time `json:"last_fetch,omitzero"`
 	HeadConfirmed time.Time `json:"head_confirmed,omitzero"`
 	Position      Token     `json:"position"`
+	TimestampType string    `json:"timestamp_type,omitempty"` // when known (WithTTL)
 }
 
 func (h *HealthHandler) serve(w http.ResponseWriter, req *http.Request, r HealthReport, ok bool, yes, no string) {
@@ -202,6 +207,9 @@ func (h *HealthHandler) serve(w http.ResponseWriter, req *http.Request, r Health
 		}
 		if t.MaxStaleness > 0 {
 			tb.MaxStaleness = t.MaxStaleness.String()
+		}
+		if t.TimestampType != TimestampUnknown {
+			tb.TimestampType = t.TimestampType.String()
 		}
 		body.Tables = append(body.Tables, tb)
 	}

@@ -18,18 +18,22 @@ import (
 // revoking disappears by itself.
 //
 // A heartbeat that fails is retried with backoff, not after a full period,
-// and reported: Err returns it until a heartbeat succeeds again, and the
-// writer's logger gets a warning. Failures never stop the lease; only
-// Revoke, Close, or the writer's Close do.
+// and reported: Err returns it until a heartbeat succeeds again, the
+// writer's logger gets a warning, Stats counts it, and a LeaseOnHeartbeat
+// hook hears of it. Failures never stop the lease; only Revoke, Close, or
+// the writer's Close do.
 type Lease[V any] struct {
 	g             *GroupedWriter[V]
 	group, member string
 	key           string
 	ttl           time.Duration
 
+	onBeat func(Position, error) // LeaseOnHeartbeat; nil: none
+
 	mu    sync.Mutex
 	value V
 	err   error
+	stats LeaseStats
 
 	stop    chan struct{} // closed to stop heartbeats
 	done    chan struct{} // closed when the heartbeat goroutine returned
@@ -42,10 +46,20 @@ type Lease[V any] struct {
 // lease: readers must be opened WithTTL of at least ttl. A ttl under MinTTL
 // is an error matching ErrInvalidOption, an invalid group or member one
 // matching ErrInvalidKey; if the first write fails, its error is returned
-// and no lease runs. ctx bounds the first write only.
-func (g *GroupedWriter[V]) Announce(ctx context.Context, group, member string, value V, ttl time.Duration) (*Lease[V], error) {
+// and no lease runs. ctx bounds the first write only. A nil LeaseOption is
+// an error matching ErrInvalidOption.
+func (g *GroupedWriter[V]) Announce(ctx context.Context, group, member string, value V, ttl time.Duration, opts ...LeaseOption) (*Lease[V], error) {
 	if err := validTTL(ttl); err != nil {
 		return nil, &OptionError{Option: "ttl", Reason: err.Error()}
+	}
+	var lo leaseOptions
+	for _, o := range opts {
+		if o == nil {
+			return nil, &OptionError{Option: "LeaseOption", Reason: "nil LeaseOption"}
+		}
+		if err := o(&lo); err != nil {
+			return nil, err
+		}
 	}
 	key, err := g.kc.Encode(group, member)
 	if err != nil {
@@ -55,7 +69,7 @@ func (g *GroupedWriter[V]) Announce(ctx context.Context, group, member string, v
 		return nil, err
 	}
 	l := &Lease[V]{
-		g: g, group: group, member: member, key: key, ttl: ttl, value: value,
+		g: g, group: group, member: member, key: key, ttl: ttl, value: value, onBeat: lo.onBeat,
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if !g.leases.add(l) {
@@ -147,10 +161,8 @@ func (l *Lease[V]) run() {
 			return
 		case <-timer.C:
 		}
-		err := l.beat()
-		l.mu.Lock()
-		l.err = err
-		l.mu.Unlock()
+		pos, err := l.beat()
+		l.record(pos, err)
 		switch {
 		case err == nil:
 			bo.reset()
@@ -168,13 +180,13 @@ func (l *Lease[V]) run() {
 
 // beat re-publishes the value; one heartbeat may take at most a period, so
 // a stuck write is retried before the lease runs out.
-func (l *Lease[V]) beat() error {
+func (l *Lease[V]) beat() (Position, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
 	defer cancel()
 	l.mu.Lock()
 	v := l.value
 	l.mu.Unlock()
-	return l.g.w.Set(ctx, l.key, v)
+	return l.g.w.set(ctx, l.key, v)
 }
 
 // leaseSet is a grouped writer's outstanding leases, revoked by its Close.

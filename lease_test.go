@@ -160,6 +160,12 @@ func TestLeaseV5CrashExpiresAndReturns(t *testing.T) {
 		if g.Has("api", "host-b") || g.TotalMembers() != 0 {
 			t.Fatalf("V5: expired members still served: %v", g.Snapshot())
 		}
+		if n := g.Stats().Expired; n != 2 {
+			t.Fatalf("V5: Stats.Expired %d after two members expired", n)
+		}
+		if n := g.Metrics().Stats.Expired; n != 2 {
+			t.Fatalf("V5: Metrics().Stats.Expired %d after two members expired", n)
+		}
 		if err := l.Err(); err == nil {
 			t.Fatal("V5: failing heartbeats not surfaced by Err")
 		}
@@ -201,6 +207,9 @@ func TestLeaseV5OldRecordsHiddenAtOpen(t *testing.T) {
 		if g.Has("a", "old") || !g.Has("a", "new") || !g.Has("b", "future") {
 			t.Fatalf("V5: at open: %v", g.Snapshot())
 		}
+		if n := g.Stats().Expired; n != 0 {
+			t.Fatalf("Stats.Expired %d: a record that arrives expired for an absent key hides nothing", n)
+		}
 		time.Sleep(time.Second)
 		synctest.Wait()
 		if g.Has("a", "new") {
@@ -210,6 +219,9 @@ func TestLeaseV5OldRecordsHiddenAtOpen(t *testing.T) {
 		// for an hour.
 		if g.Has("b", "future") {
 			t.Fatal("V5: a future timestamp extended the lease")
+		}
+		if n := g.Stats().Expired; n != 2 {
+			t.Fatalf("Stats.Expired %d after two members expired on the timer", n)
 		}
 	})
 }
@@ -244,6 +256,110 @@ func TestLeaseV5RetriesAndWriterCloseRevokes(t *testing.T) {
 		_ = g.Barrier(ctx)
 		if g.Has("api", "host-c") {
 			t.Fatal("V5: member still present after its writer closed")
+		}
+	})
+}
+
+// SPEC V5 (issue 19): heartbeat results are observable without wrapping
+// the transport: the LeaseOnHeartbeat hook hears of every heartbeat, with
+// the position it landed at or its error, and Stats counts them.
+func TestLeaseV5HeartbeatHookAndStats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, g, w := registry(t, 3*time.Second, ktables.WithRetryBackoff(10*time.Millisecond, 50*time.Millisecond))
+		if _, err := w.Announce(ctx, "api", "host-d", "v", 3*time.Second, nil); !errors.Is(err, ktables.ErrInvalidOption) {
+			t.Fatalf("nil LeaseOption: %v", err)
+		}
+		if _, err := w.Announce(ctx, "api", "host-d", "v", 3*time.Second, ktables.LeaseOnHeartbeat(nil)); !errors.Is(err, ktables.ErrInvalidOption) {
+			t.Fatalf("LeaseOnHeartbeat(nil): %v", err)
+		}
+		var beats []error
+		var last ktables.Position
+		l, err := w.Announce(ctx, "api", "host-d", "v", 3*time.Second, ktables.LeaseOnHeartbeat(func(p ktables.Position, err error) {
+			beats = append(beats, err) // the lease goroutine is the only caller
+			if err == nil {
+				last = p
+			}
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // one heartbeat, acknowledged
+		synctest.Wait()
+		if len(beats) != 1 || beats[0] != nil {
+			t.Fatalf("after one period: hook saw %v", beats)
+		}
+		if s := l.Stats(); s.Heartbeats != 1 || s.Failures != 0 || s.Position != last || s.LastHeartbeat.IsZero() {
+			t.Fatalf("Stats after one heartbeat: %+v (hook position %v)", s, last)
+		}
+		first := last
+		c.FailNext(memtransport.OpProduce, 2, transport.ErrAuthorization)
+		time.Sleep(1100 * time.Millisecond) // the next heartbeat fails twice, then lands
+		synctest.Wait()
+		s := l.Stats()
+		if s.Failures != 2 || s.Heartbeats != 2 || s.LastFailure.IsZero() {
+			t.Fatalf("Stats after two failed and one good heartbeat: %+v (hook: %v)", s, beats)
+		}
+		if len(beats) != 4 || !errors.Is(beats[1], transport.ErrAuthorization) || !errors.Is(beats[2], transport.ErrAuthorization) || beats[3] != nil {
+			t.Fatalf("hook saw %v, want [nil auth auth nil]", beats)
+		}
+		if last.Partition != first.Partition || last.Offset <= first.Offset || s.Position != last {
+			t.Fatalf("heartbeat positions %v then %v (Stats %v)", first, last, s.Position)
+		}
+		if !g.Has("api", "host-d") {
+			t.Fatal("member hidden while heartbeats recover within the TTL")
+		}
+		if err := l.Revoke(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(beats); n != 4 {
+			t.Fatalf("hook called %d times; Revoke is no heartbeat", n)
+		}
+	})
+}
+
+// A LeaseOnHeartbeat hook that panics is logged and recovered: the lease
+// keeps heartbeating.
+func TestLeaseV5HeartbeatHookPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		_, g, w := registry(t, time.Second)
+		calls := 0
+		l, err := w.Announce(ctx, "api", "host-e", "v", time.Second, ktables.LeaseOnHeartbeat(func(ktables.Position, error) {
+			calls++
+			panic("boom")
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if calls < 3 || l.Stats().Heartbeats != int64(calls) || !g.Has("api", "host-e") {
+			t.Fatalf("after a panicking hook: %d calls, %+v, present %v", calls, l.Stats(), g.Has("api", "host-e"))
+		}
+		_ = l.Revoke(ctx)
+	})
+}
+
+// Stats.Expired counts a held member hidden by a record that arrives
+// already older than the TTL, like one hidden on the timer.
+func TestLeaseV5ExpiredCountsArrivingStaleRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		c, g, _ := registry(t, time.Second)
+		for _, age := range []time.Duration{0, time.Hour} {
+			if _, err := c.Append(g.Topic(), transport.Record{Key: []byte("1:aone"), Value: []byte("v"), Timestamp: time.Now().Add(-age)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := g.Barrier(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if age == 0 && !g.Has("a", "one") {
+				t.Fatal("fresh member not served")
+			}
+		}
+		if g.Has("a", "one") || g.Stats().Expired != 1 {
+			t.Fatalf("after an expired record for a held member: present %v, Expired %d", g.Has("a", "one"), g.Stats().Expired)
 		}
 	})
 }

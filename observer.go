@@ -1,6 +1,7 @@
 package ktables
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -42,6 +43,30 @@ type Observer interface {
 	// Wrote follows every writer Set and Delete that reached the transport
 	// (an encode error sends nothing and is not reported).
 	Wrote(WriteEvent)
+}
+
+// WaitForObserver is an optional extension of Observer: an observer that
+// also implements it is told how long every WaitFor and WaitForChecked
+// took. It is found by type assertion when the table opens, so Observers
+// written before it existed keep compiling. NopObserver does not implement
+// it, so embedding NopObserver does not hide the method of an observer
+// that has one.
+//
+// WaitedFor runs on the caller of WaitFor, like Barrier.
+type WaitForObserver interface {
+	WaitedFor(WaitForEvent)
+}
+
+// WaitForEvent describes a finished WaitFor or WaitForChecked.
+type WaitForEvent struct {
+	Source   Source
+	Duration time.Duration
+	// Checked: the call was WaitForChecked.
+	Checked bool
+	// Applied: the table already covered the token; the call returned at
+	// once, without waiting or a round trip.
+	Applied bool
+	Err     error // nil when the token was applied
 }
 
 // NopObserver does nothing. Embed it in an Observer that needs only some
@@ -246,9 +271,10 @@ func (g *GroupedWriter[V]) Source() Source { return g.w.Source() }
 // observing is a table's or writer's link to its observers. With none, every
 // method returns after one length check.
 type observing struct {
-	src  Source
-	list []Observer
-	log  *slog.Logger
+	src     Source
+	list    []Observer
+	waiters []WaitForObserver // those of list that implement it
+	log     *slog.Logger
 	// last holds the counters at the previous Applied event; only the
 	// reader goroutine touches it.
 	last [6]int64
@@ -258,6 +284,11 @@ func (o *observing) init(cfg *config, kind SourceKind, topic string, log *slog.L
 	o.src = Source{Topic: topic, Kind: kind, id: sourceSeq.Add(1)}
 	o.list = cfg.observers
 	o.log = log
+	for _, x := range o.list {
+		if w, ok := x.(WaitForObserver); ok {
+			o.waiters = append(o.waiters, w)
+		}
+	}
 }
 
 func (o *observing) on() bool { return len(o.list) > 0 }
@@ -270,7 +301,7 @@ func emit[E any](o *observing, method string, call func(Observer, E), ev E) {
 	}
 }
 
-func emitOne[E any](o *observing, method string, x Observer, call func(Observer, E), ev E) {
+func emitOne[X, E any](o *observing, method string, x X, call func(X, E), ev E) {
 	defer o.recovered(method)
 	call(x, ev)
 }
@@ -343,6 +374,19 @@ func (t *Table[V]) observeRetry(op Op, err error) {
 func (t *Table[V]) observeBarrier(start time.Time, err *error) {
 	o := &t.ob
 	emit(o, "Barrier", Observer.Barrier, BarrierEvent{Source: o.src, Duration: time.Since(start), Err: *err})
+}
+
+// observeWaitFor is called by WaitFor and WaitForChecked, only when an
+// observer implements WaitForObserver.
+func (t *Table[V]) observeWaitFor(ctx context.Context, tok Token, check bool) error {
+	start := time.Now()
+	applied := false
+	err := t.waitFor(ctx, tok, check, &applied)
+	ev := WaitForEvent{Source: t.ob.src, Duration: time.Since(start), Checked: check, Applied: applied, Err: err}
+	for _, w := range t.ob.waiters {
+		emitOne(&t.ob, "WaitedFor", w, WaitForObserver.WaitedFor, ev)
+	}
+	return err
 }
 
 func writeOp(tombstone bool) Op {

@@ -452,7 +452,10 @@ func WithWatchBuffer(n int) Option {
 // so that the broker stamps every record with its own clock when it appends
 // it. Tables opened WithTTL then compare their clock with the broker's
 // only, however skewed the writers' clocks are. It applies when the topic
-// is created; an existing topic keeps its setting.
+// is created; on an existing topic with another message.timestamp.type,
+// WithOnMismatch decides as for cleanup.policy: warn (the default), fail
+// with a *TopicPolicyError, or reconcile (SPEC E2). Table.TimestampType
+// says what a table opened WithTTL found.
 func WithLogAppendTime() Option {
 	return newOption("WithLogAppendTime", scopeAll, func(c *config) error {
 		if c.topicConfigs == nil {

@@ -31,6 +31,14 @@ type Stats struct {
 	// partitions the later record timestamp wins (ADR 12). Each key is
 	// counted and logged once.
 	MisroutedKeys int64
+	// Expired counts keys (members, for a grouped table) a table opened
+	// WithTTL hid because their last record got older than the TTL: at
+	// their deadline, or when a record already older than the TTL arrived
+	// for a key the table held (SPEC V5). It equals the number of
+	// EventExpired events. A record that arrives expired for a key the
+	// table does not hold (a dead member replayed at open) hides nothing
+	// and is not counted. Always 0 without WithTTL.
+	Expired int64
 	// Retries counts transient errors the reader recovered from.
 	Retries int64
 	// RecordsAtCatchUp is how many records were replayed into the table
@@ -61,6 +69,7 @@ type counters struct {
 	applied, tombstones, keyless, keyErrors, foreign, valueErrors, retries atomic.Int64
 	seen                                                                   atomic.Int64
 	misrouted                                                              atomic.Int64 // provenance.go
+	expired                                                                atomic.Int64 // expiry.go, watch_log.go
 	atCatchUp                                                              atomic.Int64
 	catchUpNanos                                                           atomic.Int64
 	partitions                                                             atomic.Int64
@@ -77,6 +86,7 @@ func (c *counters) snapshot() Stats {
 		ForeignKeys:       c.foreign.Load(),
 		ValueDecodeErrors: c.valueErrors.Load(),
 		MisroutedKeys:     c.misrouted.Load(),
+		Expired:           c.expired.Load(),
 		Retries:           c.retries.Load(),
 		RecordsAtCatchUp:  c.atCatchUp.Load(),
 		CatchUpDuration:   time.Duration(c.catchUpNanos.Load()),

@@ -43,6 +43,7 @@ type Table[V any] struct {
 	status   statusCell
 	changes  changeLog[V] // watchers and TTL expiry (watch_log.go)
 	openedAt time.Time
+	tsType   TimestampType // set during Open (timestamptype.go)
 
 	errMu sync.Mutex
 	err   error
@@ -293,14 +294,18 @@ type openOffsets struct {
 func (t *Table[V]) initialOffsets(ctx context.Context) (openOffsets, error) {
 	var out openOffsets
 	bo := newBackoff(&t.cfg)
+	var ensured EnsureResult
 	if t.cfg.ensure {
-		err := retry(ctx, bo, ensureRetriable, func(ctx context.Context) error {
-			_, err := ensureTopic(ctx, t.tr, t.topic, &t.cfg)
+		err := retry(ctx, bo, ensureRetriable, func(ctx context.Context) (err error) {
+			ensured, err = ensureTopic(ctx, t.tr, t.topic, &t.cfg)
 			return err
 		})
 		if err != nil {
 			return out, err
 		}
+	}
+	if t.cfg.ttl > 0 {
+		t.learnTimestampType(ctx, ensured) // timestamptype.go
 	}
 	// Right after creation a real cluster may not list the topic yet, so an
 	// unknown topic is retried when we ensured it.

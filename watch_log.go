@@ -103,6 +103,7 @@ func (t *Table[V]) watchSet(key string, v V, rec *transport.Record) bool {
 	if t.cfg.ttl > 0 && !t.leaseRenew(key, rec.Timestamp, pos) {
 		if old, ok := t.store.remove(key); ok {
 			c.add(change[V]{kind: EventExpired, key: key, old: old, hadOld: true, ts: rec.Timestamp, pos: pos})
+			t.stats.expired.Add(1)
 		}
 		return false
 	}

@@ -42,6 +42,9 @@ type Features struct {
 	// SecondProcess: NewTransport returns independent clients of one
 	// cluster, so the suite can model two processes.
 	SecondProcess bool
+	// Watermarks: the transport fills transport.Batch.HighWatermarks from
+	// the fetch answers (optional for a transport, SPEC T3).
+	Watermarks bool
 }
 
 // Feature names one field of Features, for Case.Requires and skip messages.
@@ -55,6 +58,7 @@ const (
 	FeatureCompactionControl
 	FeatureFaultInjection
 	FeatureSecondProcess
+	FeatureWatermarks
 )
 
 var featureInfo = map[Feature]struct{ name, why string }{
@@ -70,6 +74,8 @@ var featureInfo = map[Feature]struct{ name, why string }{
 		"the harness cannot inject broker errors (FaultInjector), so retry and failure paths are not exercised"},
 	FeatureSecondProcess: {"SecondProcess",
 		"NewTransport does not return independent clients of one cluster"},
+	FeatureWatermarks: {"Watermarks",
+		"the transport leaves Batch.HighWatermarks nil, so tables report no lag and confirm the head by idle long polls only"},
 }
 
 // String returns the name of the Features field.
@@ -95,6 +101,8 @@ func (fs Features) Has(f Feature) bool {
 		return fs.FaultInjection
 	case FeatureSecondProcess:
 		return fs.SecondProcess
+	case FeatureWatermarks:
+		return fs.Watermarks
 	}
 	return false
 }

@@ -51,7 +51,7 @@ func TableCases() []Case {
 		{Name: "L2/fatal_fetch_error_fails_the_table", Clause: "L2", Requires: []Feature{FeatureFaultInjection}, Serial: true, run: fatalFetchError},
 		{Name: "W1/writer_retries_transient_produce_errors", Clause: "W1", Requires: []Feature{FeatureFaultInjection}, Serial: true, run: writerRetries},
 		{Name: "B4/barrier_not_delayed_by_slow_fetches", Clause: "B4", run: barrierBesideOtherTables},
-	}, groupedCases()...)
+	}, append(groupedCases(), freshnessTableCases()...)...)
 }
 
 // clientOpts are options every table and writer of the suite gets: quick

@@ -15,7 +15,7 @@ import (
 // TransportCases returns the cases of the transport contract (SPEC 11, and
 // the record rules of SPEC 2 as a transport must keep them).
 func TransportCases() []Case {
-	return []Case{
+	return append([]Case{
 		{Name: "X1/partitions_of_new_topic", Clause: "X1", run: partitionsOfNewTopic},
 		{Name: "X1/unknown_topic_is_typed_error", Clause: "X1", run: unknownTopicPartitions},
 		{Name: "X2/offsets_of_unknown_topic_are_typed_errors", Clause: "X2", run: unknownTopicOffsets},
@@ -55,7 +55,7 @@ func TransportCases() []Case {
 		{Name: "X6/injected_faults_are_classified", Clause: "X6", Requires: []Feature{FeatureFaultInjection}, Serial: true, run: injectedFaultsClassified},
 		{Name: "X7/close_releases_and_calls_fail_after", Clause: "X7", run: closeReleases},
 		{Name: "X7/clients_share_the_cluster", Clause: "X7", Requires: []Feature{FeatureSecondProcess}, run: clientsShareCluster},
-	}
+	}, freshnessTransportCases()...)
 }
 
 func partitionsOfNewTopic(e *env) {

@@ -43,6 +43,9 @@ type Harness struct {
 	// FatalCode is what a fatal fault answers with (default
 	// TOPIC_AUTHORIZATION_FAILED).
 	FatalCode *kerr.Error
+	// Watermarks claims conformance.Features.Watermarks: the adapter fills
+	// Batch.HighWatermarks (SPEC T3), and the suite checks it does.
+	Watermarks bool
 
 	mu     sync.Mutex
 	faults []*kfake.FaultHandle
@@ -105,6 +108,7 @@ func (h *Harness) Features() conformance.Features {
 		CompactionControl: h.c != nil,
 		FaultInjection:    h.c != nil,
 		SecondProcess:     true,
+		Watermarks:        h.Watermarks,
 	}
 }
 

@@ -33,6 +33,7 @@ func (h harness) Features() conformance.Features {
 		CompactionControl: true,
 		FaultInjection:    true,
 		SecondProcess:     true,
+		Watermarks:        true,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ktables/ktables"
 	"github.com/ktables/ktables/kafkatest"
@@ -125,6 +126,24 @@ func TestStatus(t *testing.T) {
 				t.Errorf("status lacks %q:\n%s", want, r.stdout)
 			}
 		}
+		if strings.Contains(r.stdout, "staleness") || rep.Stale != nil {
+			t.Errorf("staleness shown without --max-staleness:\n%s", r.stdout)
+		}
+
+		// --max-staleness (SPEC T4): how long since the head was confirmed.
+		r = ok(t, args([]string{"status", "--format", "json", "--max-staleness", "1m"}, c, tf)...)
+		rep = statusReport{}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		age, err := time.ParseDuration(rep.Staleness)
+		if rep.MaxStaleness != "1m0s" || rep.Stale == nil || *rep.Stale || err != nil || age < 0 || age > time.Minute {
+			t.Fatalf("status --max-staleness 1m: %s", r.stdout)
+		}
+		r = ok(t, args([]string{"status", "--max-staleness", "1m"}, c, tf)...)
+		if !strings.Contains(r.stdout, ", max 1m0s: fresh\n") {
+			t.Errorf("status --max-staleness lacks the staleness line:\n%s", r.stdout)
+		}
 	})
 }
 
@@ -133,5 +152,6 @@ func TestStatusUsage(t *testing.T) {
 	expectFail(t, 2, "status takes no arguments, got 1 argument", "status", "--brokers", "127.0.0.1:1", "--topic", "t", "x")
 	expectFail(t, 2, "missing --topic", "status", "--brokers", "127.0.0.1:1")
 	expectFail(t, 2, "unknown flag --values", "status", "--brokers", "127.0.0.1:1", "--topic", "t", "--values", "json")
+	expectFail(t, 2, "--max-staleness must not be negative", "status", "--brokers", "127.0.0.1:1", "--topic", "t", "--max-staleness", "-1s")
 	expectFail(t, 2, "--ttl must be at least 100ms", "watch", "--brokers", "127.0.0.1:1", "--topic", "t", "--ttl", "10ms")
 }

@@ -12,18 +12,23 @@ import (
 // per-partition lag, as a table of the topic sees them right after
 // catching up.
 type statusReport struct {
-	Topic          string            `json:"topic"`
-	Status         string            `json:"status"`
-	Keys           int               `json:"keys"`
-	Lag            int64             `json:"lag"`
-	Position       string            `json:"position"`
-	LastFetch      *time.Time        `json:"last_fetch"`
-	HeadConfirmed  *time.Time        `json:"head_confirmed"`
-	RecordsApplied int64             `json:"records_applied"`
-	Tombstones     int64             `json:"tombstones"`
-	Skipped        int64             `json:"skipped"`
-	CatchUp        string            `json:"catch_up"`
-	Partitions     []partitionStatus `json:"partitions"`
+	Topic          string     `json:"topic"`
+	Status         string     `json:"status"`
+	Keys           int        `json:"keys"`
+	Lag            int64      `json:"lag"`
+	Position       string     `json:"position"`
+	LastFetch      *time.Time `json:"last_fetch"`
+	HeadConfirmed  *time.Time `json:"head_confirmed"`
+	RecordsApplied int64      `json:"records_applied"`
+	Tombstones     int64      `json:"tombstones"`
+	Skipped        int64      `json:"skipped"`
+	CatchUp        string     `json:"catch_up"`
+	// MaxStaleness, Staleness and Stale are set with --max-staleness:
+	// Staleness is the time since the head was confirmed, when printed.
+	MaxStaleness string            `json:"max_staleness,omitempty"`
+	Staleness    string            `json:"staleness,omitempty"`
+	Stale        *bool             `json:"stale,omitempty"`
+	Partitions   []partitionStatus `json:"partitions"`
 }
 
 type partitionStatus struct {
@@ -41,11 +46,14 @@ func runStatus(ctx context.Context, sio *stdio, args []string) error {
 		"Open a table (never creating its topic), wait until it has caught up, and print its freshness:\n"+
 			"per partition the applied position (the next offset to read), the high watermark its fetches\n"+
 			"reported and the lag between them; the table's status, position token (for --wait-for),\n"+
-			"last fetch and last confirmation that it was at the head. Human output by default,\n"+
-			"--format json for scripts.")
+			"last fetch and last confirmation that it was at the head. With --max-staleness, also how\n"+
+			"long ago that was and whether the table is stale (WithMaxStaleness). Human output by\n"+
+			"default, --format json for scripts.")
 	var tf tableFlags
 	tf.register(fs, sio, useStatus)
 	format := fs.String("format", "human", "output format: human or json")
+	fs.DurationVar(&tf.stale, "max-staleness", 0, "open the table WithMaxStaleness(d) and show its staleness: the time since it\n"+
+		"last confirmed it was at the head, and whether that is past d (0: off)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -55,6 +63,9 @@ func runStatus(ctx context.Context, sio *stdio, args []string) error {
 	}
 	if err := tf.validate(); err != nil {
 		return err
+	}
+	if tf.stale < 0 {
+		return usagef("--max-staleness must not be negative, got %s", tf.stale)
 	}
 	if *format != "human" && *format != "json" {
 		return usagef("unknown --format %q (want human|json)", *format)
@@ -71,14 +82,14 @@ func runStatus(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	defer t.Close()
-	rep := newStatusReport(t)
+	rep := newStatusReport(t, time.Now())
 	if *format == "json" {
 		return writeJSON(sio.stdout, rep)
 	}
 	return rep.writeHuman(sio.stdout, time.Now())
 }
 
-func newStatusReport(t *table) statusReport {
+func newStatusReport(t *table, now time.Time) statusReport {
 	h := t.Health()
 	s := t.Stats()
 	rep := statusReport{
@@ -94,6 +105,17 @@ func newStatusReport(t *table) statusReport {
 		Skipped:        s.KeylessRecords + s.KeyDecodeErrors + s.ForeignKeys + s.ValueDecodeErrors,
 		CatchUp:        s.CatchUpDuration.Round(time.Microsecond).String(),
 		Partitions:     []partitionStatus{},
+	}
+	if h.MaxStaleness > 0 {
+		rep.MaxStaleness = h.MaxStaleness.String()
+		// The flag turns on only at the table's next staleness check; the
+		// age decides here, so a report is never fresher than its numbers.
+		age := now.Sub(h.HeadConfirmed)
+		stale := h.Stale || h.HeadConfirmed.IsZero() || age > h.MaxStaleness
+		rep.Stale = &stale
+		if !h.HeadConfirmed.IsZero() {
+			rep.Staleness = age.Round(time.Millisecond).String()
+		}
 	}
 	for _, pl := range t.Lag() {
 		ps := partitionStatus{Partition: pl.Partition, Applied: pl.Applied, Lag: pl.Lag}
@@ -129,6 +151,17 @@ func (r statusReport) writeHuman(w io.Writer, now time.Time) error {
 	fmt.Fprintf(&b, "position:       %s\n", position)
 	fmt.Fprintf(&b, "last fetch:     %s\n", ago(r.LastFetch))
 	fmt.Fprintf(&b, "head confirmed: %s\n", ago(r.HeadConfirmed))
+	if r.Stale != nil {
+		state := "fresh"
+		if *r.Stale {
+			state = "STALE"
+		}
+		staleness := r.Staleness
+		if staleness == "" {
+			staleness = "never confirmed"
+		}
+		fmt.Fprintf(&b, "staleness:      %s, max %s: %s\n", staleness, r.MaxStaleness, state)
+	}
 	fmt.Fprintf(&b, "records:        %d applied, %d tombstones, %d skipped; caught up in %s\n", r.RecordsApplied, r.Tombstones, r.Skipped, r.CatchUp)
 	fmt.Fprintf(&b, "%-9s  %12s  %14s  %8s\n", "partition", "applied", "high watermark", "lag")
 	for _, p := range r.Partitions {

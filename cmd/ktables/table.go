@@ -26,6 +26,7 @@ type tableFlags struct {
 	keys    string
 	values  string
 	ttl     time.Duration // registerTTL; 0: off
+	stale   time.Duration // status --max-staleness; 0: off
 	waitFor tokenFlag     // registerWaitFor
 }
 
@@ -238,6 +239,9 @@ func openTable(ctx context.Context, sio *stdio, tf *tableFlags, tr transport.Tra
 	}
 	if tf.ttl > 0 {
 		opts = append(opts, ktables.WithTTL(tf.ttl))
+	}
+	if tf.stale > 0 {
+		opts = append(opts, ktables.WithMaxStaleness(tf.stale))
 	}
 	var stop func()
 	if isTerminal(sio.stderr) {

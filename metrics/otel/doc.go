@@ -14,6 +14,7 @@
 //
 //	ktables.records.applied {record}   observable counter, kind=set|delete
 //	ktables.poison.records  {record}   observable counter, kind=value_decode|key_decode|keyless|foreign
+//	ktables.expired         {key}      observable counter (WithTTL expiry)
 //	ktables.retries         {retry}    observable counter, op=fetch|produce
 //	ktables.lag             {record}   observable gauge, partition
 //	ktables.status          1          observable gauge, status=loading|caught_up|degraded|failed|closed
@@ -24,12 +25,14 @@
 //	ktables.head_confirmed.time s      observable gauge, a Unix time
 //	ktables.barrier.errors  {barrier}  observable counter
 //	ktables.barrier.duration s         histogram
+//	ktables.waitfor.duration s         histogram (WaitFor, WaitForChecked)
 //	ktables.write.duration  s          histogram, op=set|delete
 //	ktables.write.errors    {write}    observable counter, op=set|delete
 //
 // Observable instruments read ktables.Table.Metrics when the SDK collects,
 // so a table pays nothing for them between collections; the histograms and
-// writer counters are fed by observer events. Exported through the
+// writer counters are fed by observer events (Metrics is also a
+// ktables.WaitForObserver). Exported through the
 // OpenTelemetry Prometheus exporter they take the names the
 // metrics/prometheus module uses (ktables_records_applied_total, ...).
 //

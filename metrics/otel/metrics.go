@@ -34,11 +34,11 @@ var DefaultBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 type Metrics struct {
 	ktables.NopObserver // Applied, StatusChanged, StaleChanged: read at collection instead
 
-	applied, poison, retries, barrierErrors, writeErrors metric.Int64ObservableCounter
-	lag, status, stale, keys, partitions                 metric.Int64ObservableGauge
-	catchUp, headConfirmed                               metric.Float64ObservableGauge
-	barrier, write                                       metric.Float64Histogram
-	reg                                                  metric.Registration
+	applied, poison, expired, retries, barrierErrors, writeErrors metric.Int64ObservableCounter
+	lag, status, stale, keys, partitions                          metric.Int64ObservableGauge
+	catchUp, headConfirmed                                        metric.Float64ObservableGauge
+	barrier, waitFor, write                                       metric.Float64Histogram
+	reg                                                           metric.Registration
 
 	mu      sync.RWMutex
 	tables  map[ktables.Source]*tableEntry
@@ -80,7 +80,10 @@ type writerEntry struct {
 	retries atomic.Int64
 }
 
-var _ ktables.Observer = (*Metrics)(nil)
+var (
+	_ ktables.Observer        = (*Metrics)(nil)
+	_ ktables.WaitForObserver = (*Metrics)(nil)
+)
 
 // Option configures New.
 type Option func(*options) error
@@ -149,6 +152,7 @@ func New(mp metric.MeterProvider, opts ...Option) (*Metrics, error) {
 	}
 	m.applied = counter("ktables.records.applied", "{record}", "Records a table applied, by kind: set (a key set) or delete (a tombstone).")
 	m.poison = counter("ktables.poison.records", "{record}", "Records a table skipped, by kind: value_decode, key_decode, keyless or foreign.")
+	m.expired = counter("ktables.expired", "{key}", "Keys (members, for a grouped table) a table opened with a TTL hid because their last record got older than it.")
 	m.retries = counter("ktables.retries", "{retry}", "Transient errors retried, by op: fetch (tables) or produce (writers).")
 	m.barrierErrors = counter("ktables.barrier.errors", "{barrier}", "Barriers that returned an error.")
 	m.writeErrors = counter("ktables.write.errors", "{write}", "Writes that returned an error, by op: set or delete.")
@@ -160,11 +164,12 @@ func New(mp metric.MeterProvider, opts ...Option) (*Metrics, error) {
 	m.catchUp = fgauge("ktables.catchup.duration", "s", "How long a table took to catch up after Open; absent until it did.")
 	m.headConfirmed = fgauge("ktables.head_confirmed.time", "s", "When a table last confirmed it was at the head of every partition, as a Unix time; absent until it did.")
 	m.barrier = hist("ktables.barrier.duration", "How long Barrier calls took, successful or not.")
+	m.waitFor = hist("ktables.waitfor.duration", "How long WaitFor and WaitForChecked calls took, successful or not; near zero for a token already applied.")
 	m.write = hist("ktables.write.duration", "How long writes took until acknowledged or failed, retries included, by op: set or delete.")
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("ktotel: create instruments: %w", err)
 	}
-	reg, err := meter.RegisterCallback(m.observe, m.applied, m.poison, m.retries, m.barrierErrors, m.writeErrors,
+	reg, err := meter.RegisterCallback(m.observe, m.applied, m.poison, m.expired, m.retries, m.barrierErrors, m.writeErrors,
 		m.lag, m.status, m.stale, m.keys, m.partitions, m.catchUp, m.headConfirmed)
 	if err != nil {
 		return nil, fmt.Errorf("ktotel: register callback: %w", err)
@@ -293,6 +298,17 @@ func (m *Metrics) Barrier(ev ktables.BarrierEvent) {
 	}
 }
 
+// WaitedFor records a WaitFor's or WaitForChecked's duration
+// (ktables.WaitForObserver).
+func (m *Metrics) WaitedFor(ev ktables.WaitForEvent) {
+	m.mu.RLock()
+	e := m.tables[ev.Source]
+	m.mu.RUnlock()
+	if e != nil {
+		m.waitFor.Record(context.Background(), ev.Duration.Seconds(), e.base)
+	}
+}
+
 // Wrote records a write's duration (ktables.Observer).
 func (m *Metrics) Wrote(ev ktables.WriteEvent) {
 	m.mu.RLock()
@@ -359,6 +375,7 @@ func (m *Metrics) observe(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(m.poison, s.KeyDecodeErrors, e.keyDecode)
 		o.ObserveInt64(m.poison, s.KeylessRecords, e.keyless)
 		o.ObserveInt64(m.poison, s.ForeignKeys, e.foreign)
+		o.ObserveInt64(m.expired, s.Expired, e.base)
 		o.ObserveInt64(m.retries, s.Retries, e.fetch)
 		o.ObserveInt64(m.barrierErrors, e.barrierErrors.Load(), e.base)
 		for _, pl := range tm.Lag {

@@ -117,8 +117,13 @@ func TestInstruments(t *testing.T) {
 	appendRec(t, mc, 0, []byte("beta-old"), nil)
 	appendRec(t, mc, 1, nil, []byte(`true`))
 	appendRec(t, mc, 1, []byte("typo"), []byte(`ture`))
+	// A key set, then hidden by a record already older than the TTL.
+	appendRec(t, mc, 1, []byte("gone"), []byte(`true`))
+	if _, err := mc.Append("flags", transport.Record{Key: []byte("gone"), Value: []byte(`true`), Partition: 1, Timestamp: time.Now().Add(-2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	retry := ktables.WithRetryBackoff(time.Millisecond, 5*time.Millisecond)
-	tbl, err := ktables.Open(ctx, mc.Transport(), "flags", ktables.JSON[bool](), ktables.WithObserver(m), retry)
+	tbl, err := ktables.Open(ctx, mc.Transport(), "flags", ktables.JSON[bool](), ktables.WithObserver(m), retry, ktables.WithTTL(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +151,9 @@ func TestInstruments(t *testing.T) {
 	if err := tbl.Barrier(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := tbl.WaitFor(ctx, tbl.Position()); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "lag known on both partitions", func() bool {
 		for _, pl := range tbl.Lag() {
 			if pl.HighWatermark < 0 {
@@ -157,7 +165,8 @@ func TestInstruments(t *testing.T) {
 
 	got := points(t, reader)
 	want := map[string]float64{
-		"ktables.records.applied{kind=set,table=main,topic=flags}":         4,
+		"ktables.records.applied{kind=set,table=main,topic=flags}":         5,
+		"ktables.expired{table=main,topic=flags}":                          1,
 		"ktables.records.applied{kind=delete,table=main,topic=flags}":      2,
 		"ktables.poison.records{kind=value_decode,table=main,topic=flags}": 1,
 		"ktables.poison.records{kind=key_decode,table=main,topic=flags}":   0,
@@ -177,6 +186,7 @@ func TestInstruments(t *testing.T) {
 		"ktables.partitions{table=main,topic=flags}":                       2,
 		"ktables.barrier.errors{table=main,topic=flags}":                   0,
 		"ktables.barrier.duration{table=main,topic=flags}":                 1,
+		"ktables.waitfor.duration{table=main,topic=flags}":                 1,
 		"ktables.write.duration{op=set,table=main,topic=flags}":            1,
 		"ktables.write.duration{op=delete,table=main,topic=flags}":         1,
 		"ktables.write.errors{op=set,table=main,topic=flags}":              0,

@@ -32,9 +32,9 @@ type Collector struct {
 
 	labels []string // declared with WithLabels
 
-	applied, poison, retries, lag, status, stale, keys, partitions,
+	applied, poison, expired, retries, lag, status, stale, keys, partitions,
 	catchUp, headConfirmed, barrierErrors, writeErrors *prometheus.Desc
-	barrier, write *prometheus.HistogramVec
+	barrier, waitFor, write *prometheus.HistogramVec
 
 	mu      sync.RWMutex
 	tables  map[ktables.Source]*tableEntry
@@ -46,6 +46,7 @@ type tableEntry struct {
 	t             ktables.MetricsSource
 	values        []string
 	barrier       prometheus.Observer
+	waitFor       prometheus.Observer
 	barrierErrors atomic.Int64
 }
 
@@ -59,8 +60,9 @@ type writerEntry struct {
 }
 
 var (
-	_ prometheus.Collector = (*Collector)(nil)
-	_ ktables.Observer     = (*Collector)(nil)
+	_ prometheus.Collector    = (*Collector)(nil)
+	_ ktables.Observer        = (*Collector)(nil)
+	_ ktables.WaitForObserver = (*Collector)(nil)
 )
 
 // Option configures New.
@@ -144,6 +146,7 @@ func New(opts ...Option) (*Collector, error) {
 	}
 	c.applied = desc("records_applied_total", "Records a table applied, by kind: set (a key set) or delete (a tombstone).", "kind")
 	c.poison = desc("poison_records_total", "Records a table skipped, by kind: value_decode, key_decode, keyless or foreign (a key a grouped table cannot split).", "kind")
+	c.expired = desc("expired_total", "Keys (members, for a grouped table) a table opened with a TTL hid because their last record got older than it.")
 	c.retries = desc("retries_total", "Transient errors retried, by op: fetch (tables) or produce (writers).", "op")
 	c.lag = desc("lag_records", "Records a table is behind the high watermark its fetches last reported, per partition.", "partition")
 	c.status = desc("status", "A table's lifecycle state: 1 for the current status, 0 for the others.", "status")
@@ -156,6 +159,9 @@ func New(opts ...Option) (*Collector, error) {
 	c.writeErrors = desc("write_errors_total", "Writes that returned an error, by op: set or delete.", "op")
 	c.barrier = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "ktables_barrier_duration_seconds", Help: "How long Barrier calls took, successful or not.", Buckets: o.buckets,
+	}, append([]string{"topic"}, o.labels...))
+	c.waitFor = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "ktables_waitfor_duration_seconds", Help: "How long WaitFor and WaitForChecked calls took, successful or not; near zero for a token already applied.", Buckets: o.buckets,
 	}, append([]string{"topic"}, o.labels...))
 	c.write = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "ktables_write_duration_seconds", Help: "How long writes took until acknowledged or failed, retries included, by op: set or delete.", Buckets: o.buckets,
@@ -209,7 +215,8 @@ func (c *Collector) AddTable(t ktables.MetricsSource, labelValues ...string) err
 		return err
 	}
 	values := slices.Clone(labelValues)
-	c.tables[src] = &tableEntry{t: t, values: values, barrier: c.barrier.WithLabelValues(append([]string{src.Topic}, values...)...)}
+	lv := append([]string{src.Topic}, values...)
+	c.tables[src] = &tableEntry{t: t, values: values, barrier: c.barrier.WithLabelValues(lv...), waitFor: c.waitFor.WithLabelValues(lv...)}
 	return nil
 }
 
@@ -249,6 +256,7 @@ func (c *Collector) Remove(s ktables.WriterSource) bool {
 		delete(c.tables, src)
 		delete(c.taken, identity(src, e.values))
 		c.barrier.DeleteLabelValues(append([]string{src.Topic}, e.values...)...)
+		c.waitFor.DeleteLabelValues(append([]string{src.Topic}, e.values...)...)
 		return true
 	}
 	if e, ok := c.writers[src]; ok {
@@ -273,6 +281,17 @@ func (c *Collector) Barrier(ev ktables.BarrierEvent) {
 	e.barrier.Observe(ev.Duration.Seconds())
 	if ev.Err != nil {
 		e.barrierErrors.Add(1)
+	}
+}
+
+// WaitedFor records a WaitFor's or WaitForChecked's duration
+// (ktables.WaitForObserver).
+func (c *Collector) WaitedFor(ev ktables.WaitForEvent) {
+	c.mu.RLock()
+	e := c.tables[ev.Source]
+	c.mu.RUnlock()
+	if e != nil {
+		e.waitFor.Observe(ev.Duration.Seconds())
 	}
 }
 
@@ -310,11 +329,12 @@ func (c *Collector) Retried(ev ktables.RetryEvent) {
 
 // Describe sends every metric's descriptor (prometheus.Collector).
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.applied, c.poison, c.retries, c.lag, c.status, c.stale, c.keys,
+	for _, d := range []*prometheus.Desc{c.applied, c.poison, c.expired, c.retries, c.lag, c.status, c.stale, c.keys,
 		c.partitions, c.catchUp, c.headConfirmed, c.barrierErrors, c.writeErrors} {
 		ch <- d
 	}
 	c.barrier.Describe(ch)
+	c.waitFor.Describe(ch)
 	c.write.Describe(ch)
 }
 
@@ -354,6 +374,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	c.barrier.Collect(ch)
+	c.waitFor.Collect(ch)
 	c.write.Collect(ch)
 }
 
@@ -368,6 +389,7 @@ func (c *Collector) collectTable(ch chan<- prometheus.Metric, e *tableEntry) {
 	send.metric(c.poison, counter, float64(s.KeyDecodeErrors), "key_decode")
 	send.metric(c.poison, counter, float64(s.KeylessRecords), "keyless")
 	send.metric(c.poison, counter, float64(s.ForeignKeys), "foreign")
+	send.metric(c.expired, counter, float64(s.Expired))
 	send.metric(c.retries, counter, float64(s.Retries), "fetch")
 	for _, pl := range m.Lag {
 		if pl.HighWatermark >= 0 { // unknown is not zero

@@ -56,8 +56,13 @@ func scrapeFixture(t *testing.T, c *ktprom.Collector) {
 	appendRec(t, mc, 0, []byte("beta-old"), nil)
 	appendRec(t, mc, 1, nil, []byte(`true`))
 	appendRec(t, mc, 1, []byte("typo"), []byte(`ture`))
+	// A key set, then hidden by a record already older than the TTL.
+	appendRec(t, mc, 1, []byte("gone"), []byte(`true`))
+	if _, err := mc.Append("flags", transport.Record{Key: []byte("gone"), Value: []byte(`true`), Partition: 1, Timestamp: time.Now().Add(-2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	retry := ktables.WithRetryBackoff(time.Millisecond, 5*time.Millisecond)
-	tbl, err := ktables.Open(ctx, mc.Transport(), "flags", ktables.JSON[bool](), ktables.WithObserver(c), retry)
+	tbl, err := ktables.Open(ctx, mc.Transport(), "flags", ktables.JSON[bool](), ktables.WithObserver(c), retry, ktables.WithTTL(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +91,9 @@ func scrapeFixture(t *testing.T, c *ktprom.Collector) {
 	if err := tbl.Barrier(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := tbl.WaitFor(ctx, tbl.Position()); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "lag known on both partitions", func() bool {
 		for _, pl := range tbl.Lag() {
 			if pl.HighWatermark < 0 {
@@ -99,6 +107,9 @@ func scrapeFixture(t *testing.T, c *ktprom.Collector) {
 // The exposition a scrape gives, checked line by line. The README's sample
 // scrape is copied from here.
 const wantScrape = `
+# HELP ktables_expired_total Keys (members, for a grouped table) a table opened with a TTL hid because their last record got older than it.
+# TYPE ktables_expired_total counter
+ktables_expired_total{topic="flags"} 1
 # HELP ktables_keys Keys a table holds (members, for a grouped table).
 # TYPE ktables_keys gauge
 ktables_keys{topic="flags"} 2
@@ -115,7 +126,7 @@ ktables_poison_records_total{kind="value_decode",topic="flags"} 1
 # HELP ktables_records_applied_total Records a table applied, by kind: set (a key set) or delete (a tombstone).
 # TYPE ktables_records_applied_total counter
 ktables_records_applied_total{kind="delete",topic="flags"} 2
-ktables_records_applied_total{kind="set",topic="flags"} 4
+ktables_records_applied_total{kind="set",topic="flags"} 5
 # HELP ktables_retries_total Transient errors retried, by op: fetch (tables) or produce (writers).
 # TYPE ktables_retries_total counter
 ktables_retries_total{op="fetch",topic="flags"} 1
@@ -143,7 +154,7 @@ func TestScrape(t *testing.T) {
 	}
 	scrapeFixture(t, c)
 	if err := testutil.CollectAndCompare(c, strings.NewReader(wantScrape),
-		"ktables_keys", "ktables_lag_records", "ktables_poison_records_total", "ktables_records_applied_total",
+		"ktables_expired_total", "ktables_keys", "ktables_lag_records", "ktables_poison_records_total", "ktables_records_applied_total",
 		"ktables_retries_total", "ktables_stale", "ktables_status", "ktables_write_errors_total"); err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +189,7 @@ func TestScrape(t *testing.T) {
 	}
 	for key, n := range map[string]uint64{
 		"ktables_barrier_duration_seconds":         1,
+		"ktables_waitfor_duration_seconds":         1,
 		"ktables_write_duration_seconds/set":       1,
 		"ktables_write_duration_seconds/delete":    1,
 		"ktables_catchup_duration_seconds":         1,

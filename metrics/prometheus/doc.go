@@ -15,6 +15,7 @@
 //
 //	ktables_records_applied_total{kind="set"|"delete"}           counter
 //	ktables_poison_records_total{kind="value_decode"|"key_decode"|"keyless"|"foreign"} counter
+//	ktables_expired_total                                        counter (WithTTL expiry)
 //	ktables_retries_total{op="fetch"|"produce"}                  counter
 //	ktables_lag_records{partition}                               gauge
 //	ktables_status{status="loading"|"caught_up"|"degraded"|"failed"|"closed"} gauge, 1 for the current one
@@ -24,6 +25,7 @@
 //	ktables_head_confirmed_timestamp_seconds                     gauge
 //	ktables_barrier_errors_total                                 counter
 //	ktables_barrier_duration_seconds                             histogram
+//	ktables_waitfor_duration_seconds                             histogram (WaitFor, WaitForChecked)
 //	ktables_write_duration_seconds{op="set"|"delete"}            histogram
 //	ktables_write_errors_total{op="set"|"delete"}                counter
 //
@@ -31,7 +33,7 @@
 // Prometheus scrapes, so an unscraped table pays nothing for them; the
 // histograms and writer counters are fed by the observer events. A table
 // not opened with WithObserver(c) still exports everything but its barrier
-// histogram.
+// and WaitFor histograms (the Collector is a ktables.WaitForObserver).
 //
 // Two tables of one topic in one process would export the same series:
 // AddTable refuses the second with ErrDuplicate unless a label declared

@@ -25,9 +25,11 @@ import (
 // NOT_LEADER_FOR_PARTITION on fetch, which fetch sessions keep
 // (kgo.KeepRetryableFetchErrors).
 func TestConformance(t *testing.T) {
-	conformance.Run(t, kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
+	h := kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
 		return franztransport.New(seeds, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	}))
+	})
+	h.Watermarks = true
+	conformance.Run(t, h)
 }
 
 // adapter opens the transports of the shared reliability and adapter

@@ -23,9 +23,11 @@ import (
 // on produce, LEADER_NOT_AVAILABLE on list offsets) are all reported by
 // kafka-go rather than retried inside it, so they stay.
 func TestConformance(t *testing.T) {
-	conformance.Run(t, kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
+	h := kafkatest.NewHarness(t, func(seeds []string) (transport.Transport, error) {
 		return kafkagotransport.New(seeds, kafkagotransport.WithReadCommitted())
-	}))
+	})
+	h.Watermarks = true
+	conformance.Run(t, h)
 }
 
 // adapter opens the transports of the shared reliability and adapter

@@ -29,6 +29,7 @@ func TestConformance(t *testing.T) {
 		return saramatransport.New(seeds, readCommittedConfig())
 	})
 	h.FaultCodes[conformance.FaultProduce] = kerr.NetworkException
+	h.Watermarks = true
 	conformance.Run(t, h)
 }
 
