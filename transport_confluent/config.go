@@ -38,11 +38,11 @@ var producerDefaults = kafka.ConfigMap{
 // sharedDefaults apply to every handle the transport opens. librdkafka
 // leaves Nagle's algorithm on, which delays small requests (a barrier's
 // ListOffsets, a single write) by tens of milliseconds.
+//
+// log_level is left at librdkafka's (6, informational): the lines go to
+// the logger of WithLogger, whose handler chooses what to keep.
 var sharedDefaults = kafka.ConfigMap{
 	"socket.nagle.disable": true,
-	// librdkafka logs to stderr at info level by default, which includes
-	// routine notices; warnings and errors are kept.
-	"log_level": 4,
 	// librdkafka waits this long before it believes a topic is missing
 	// (30 s by default, for topics still propagating after creation). The
 	// core confirms an unknown topic itself and retries it at open, so a
@@ -104,6 +104,11 @@ func checkConfig(conf kafka.ConfigMap) error {
 	}
 	if nonEmpty(conf, "transactional.id") {
 		return invalidConfig(errors.New("transactional.id is not supported: the core produces outside transactions"))
+	}
+	if v, set := conf[logsChannel]; set {
+		if _, ok := v.(chan kafka.LogEvent); !ok {
+			return invalidConfig(fmt.Errorf("%s is a %T: want a chan kafka.LogEvent", logsChannel, v))
+		}
 	}
 	if v, set := conf["isolation.level"]; set {
 		if s := fmt.Sprint(v); s != "read_committed" && s != "read_uncommitted" {

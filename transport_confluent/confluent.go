@@ -52,6 +52,7 @@ type Transport struct {
 	fetchers map[*fetcher]struct{}
 
 	drained chan struct{}  // closed when the own producer's event loop ends
+	logs    *logSink       // the own handles' librdkafka logs; nil if conf routes them
 	closing sync.WaitGroup // fetch sessions' consumers being closed
 	h       health
 }
@@ -79,23 +80,40 @@ type Transport struct {
 // positions move past the transaction markers librdkafka does not deliver)
 // and a throwaway group.id when conf has none; the group is never joined.
 // A transactional.id is rejected: the core produces outside transactions.
-func New(conf kafka.ConfigMap) (*Transport, error) {
+//
+// librdkafka's log lines go to the logger of [WithLogger], discarded by
+// default: every handle gets go.logs.channel.enable=true and a
+// go.logs.channel of the transport's, served by one goroutine that Close
+// ends. A conf that sets go.logs.channel.enable keeps its choice (false:
+// librdkafka prints to stderr), one that sets go.logs.channel gets the
+// lines on its channel instead, and a log_level in conf is kept.
+//
+// Invalid options, like an invalid conf, are an error matching
+// transport.ErrInvalidConfig.
+func New(conf kafka.ConfigMap, opts ...Option) (*Transport, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkConfig(conf); err != nil {
 		return nil, err
 	}
 	base := withDefaults(maps.Clone(conf), sharedDefaults)
+	logs := routeLogs(base, conf, o.logger)
 	pc := producerConfig(base)
 	prod, err := kafka.NewProducer(&pc)
 	if err != nil {
+		logs.close()
 		return nil, wrapNew(err)
 	}
 	adm, err := kafka.NewAdminClientFromProducer(prod)
 	if err != nil {
 		prod.Close()
+		logs.close()
 		return nil, wrapNew(err)
 	}
 	t := newTransport(prod, adm, readCommitted(base))
-	t.base, t.ownsProd, t.ownsAdm = base, true, true
+	t.base, t.ownsProd, t.ownsAdm, t.logs = base, true, true, logs
 	t.drained = make(chan struct{})
 	go t.drain(prod)
 	return t, nil
@@ -131,7 +149,10 @@ type Handles struct {
 
 // NewFromHandles builds a transport over the caller's clients, sharing
 // their connections. It never closes them: Close releases only what the
-// transport derived (an admin client).
+// transport derived (an admin client). Nor does it reconfigure them: their
+// logs go where their own ConfigMaps sent them (set
+// go.logs.channel.enable=true and read Logs(), or a go.logs.channel, to
+// keep librdkafka off stderr).
 func NewFromHandles(h Handles) (*Transport, error) {
 	adm, owns := h.Admin, false
 	if adm == nil {
@@ -222,6 +243,7 @@ func (t *Transport) Close() error {
 		t.prod.Close()
 		<-t.drained
 	}
+	t.logs.close()
 	return nil
 }
 

@@ -54,6 +54,10 @@
 // offset lookups, quadratic too, are split into requests of 2,000
 // partitions.
 //
+// librdkafka's log lines go to the *slog.Logger of [WithLogger], at levels
+// mapped from syslog's, and are discarded by default: nothing reaches
+// stderr unless the ConfigMap sets go.logs.channel.enable=false.
+//
 // Errors are classified through package transport's shared table for
 // broker codes, and librdkafka's local codes here; the native kafka.Error
 // stays reachable with errors.As.

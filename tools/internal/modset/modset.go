@@ -95,7 +95,7 @@ import (
 )
 
 func main() {
-	tr, err := confluenttransport.New(kafka.ConfigMap{"bootstrap.servers": "127.0.0.1:1", "log_level": 0})
+	tr, err := confluenttransport.New(kafka.ConfigMap{"bootstrap.servers": "127.0.0.1:1"})
 	if err != nil {
 		panic(err)
 	}
