@@ -72,7 +72,16 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 			f.release()
 			return nil, wrapNew(err)
 		}
+		// A Close that ran meanwhile (Transport.Close closes every
+		// session) found no consumer: whoever comes second closes it.
+		f.assignMu.Lock()
 		f.c, f.owned = c, true
+		closed := f.closed.Load()
+		f.assignMu.Unlock()
+		if closed {
+			t.closing.Go(func() { _ = c.Close() })
+			return nil, closedErr(op, topic)
+		}
 	}
 	tps := make([]kafka.TopicPartition, 0, len(from))
 	for p, o := range from {

@@ -77,6 +77,13 @@ func (t *Transport) produceErr(ctx context.Context, op, topic string, err error)
 	if t.isClosed() {
 		return transport.NewError(op, topic, transport.ErrClosed, err)
 	}
+	if ke, ok := errors.AsType[kafka.Error](err); ok && ke.Code() == kafka.ErrDestroy {
+		// The transport is open: librdkafka dropped the message with a
+		// broker handle it decommissioned (the cluster's metadata
+		// changed, e.g. a topic re-created). Another attempt goes to the
+		// current broker.
+		return transport.NewError(op, topic, transport.ErrBrokerUnavailable, err)
+	}
 	err = wrap(ctx, op, topic, err)
 	if errors.Is(err, transport.ErrAuthorization) || errors.Is(err, transport.ErrUnknownTopic) {
 		// librdkafka keeps a topic-level error on the topic and fails
