@@ -2,15 +2,13 @@ package ktprom
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/ktables/ktables"
+	"github.com/ktables/ktables/internal/metricsreg"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -36,27 +34,21 @@ type Collector struct {
 	catchUp, headConfirmed, barrierErrors, writeErrors *prometheus.Desc
 	barrier, waitFor, write *prometheus.HistogramVec
 
-	mu      sync.RWMutex
-	tables  map[ktables.Source]*tableEntry
-	writers map[ktables.Source]*writerEntry
-	taken   map[string]ktables.Source // series identity -> who has it
+	sources *metricsreg.Registry[tableData, writerData]
 }
 
-type tableEntry struct {
-	t             ktables.MetricsSource
-	values        []string
-	barrier       prometheus.Observer
-	waitFor       prometheus.Observer
-	barrierErrors atomic.Int64
+// tableData is what the collector keeps per table beside the registry's.
+type tableData struct {
+	values  []string
+	barrier prometheus.Observer
+	waitFor prometheus.Observer
 }
 
-type writerEntry struct {
-	src      ktables.Source
-	values   []string
-	durs     [2]prometheus.Observer // set, delete
-	errs     [2]atomic.Int64
-	retries  atomic.Int64
-	writeOps [2]string
+// writerData is what the collector keeps per writer beside the registry's.
+type writerData struct {
+	src    ktables.Source
+	values []string
+	durs   [len(metricsreg.WriteOps)]prometheus.Observer // by metricsreg.OpIndex
 }
 
 var (
@@ -95,29 +87,19 @@ func WithLabels(names ...string) Option {
 // increasing (default DefaultBuckets).
 func WithBuckets(buckets ...float64) Option {
 	return func(o *options) error {
-		if len(buckets) == 0 {
-			return fmt.Errorf("%w: no buckets", ErrInvalid)
-		}
-		for i, b := range buckets {
-			if math.IsNaN(b) || math.IsInf(b, 0) || i > 0 && b <= buckets[i-1] {
-				return fmt.Errorf("%w: buckets %v are not finite and strictly increasing", ErrInvalid, buckets)
-			}
-		}
-		o.buckets = slices.Clone(buckets)
-		return nil
+		b, err := metricsreg.Buckets(buckets, ErrInvalid)
+		o.buckets = b
+		return err
 	}
 }
 
 var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
-// reserved are the labels the collector sets itself.
-var reserved = []string{"topic", "kind", "partition", "status", "op", "le"}
-
 func checkLabel(n string) error {
 	switch {
 	case !labelName.MatchString(n) || strings.HasPrefix(n, "__"):
 		return fmt.Errorf("%w: %q is not a valid label name", ErrInvalid, n)
-	case slices.Contains(reserved, n):
+	case metricsreg.Reserved(n) || n == "le": // le: the histograms' bucket label
 		return fmt.Errorf("%w: label %q is set by the collector", ErrInvalid, n)
 	}
 	return nil
@@ -127,19 +109,12 @@ func checkLabel(n string) error {
 // error matching ErrInvalid.
 func New(opts ...Option) (*Collector, error) {
 	o := options{buckets: DefaultBuckets}
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, fmt.Errorf("%w: nil Option", ErrInvalid)
-		}
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
+	if err := metricsreg.Apply(&o, opts, ErrInvalid); err != nil {
+		return nil, err
 	}
 	c := &Collector{
 		labels:  o.labels,
-		tables:  map[ktables.Source]*tableEntry{},
-		writers: map[ktables.Source]*writerEntry{},
-		taken:   map[string]ktables.Source{},
+		sources: metricsreg.New[tableData, writerData](ErrDuplicate),
 	}
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("ktables_"+name, help, append(append([]string{"topic"}, labels...), o.labels...), nil)
@@ -169,24 +144,24 @@ func New(opts ...Option) (*Collector, error) {
 	return c, nil
 }
 
-// identity is what makes series distinct: kind, topic and label values.
-func identity(src ktables.Source, values []string) string {
-	return src.Kind.String() + "\x00" + src.Topic + "\x00" + strings.Join(values, "\x00")
+// key is what makes a source's series distinct besides its kind: topic and
+// label values.
+func key(topic string, values []string) string {
+	return topic + "\x00" + strings.Join(values, "\x00")
 }
 
-// claim checks that src and its series are new, and takes them.
-func (c *Collector) claim(src ktables.Source, values []string) error {
+// checkValues checks that values match the declared labels.
+func (c *Collector) checkValues(values []string) error {
 	if len(values) != len(c.labels) {
 		return fmt.Errorf("%w: %d label values %q for the %d labels %q declared with WithLabels",
 			ErrInvalid, len(values), values, len(c.labels), c.labels)
 	}
-	_, isTable := c.tables[src]
-	_, isWriter := c.writers[src]
-	if isTable || isWriter {
-		return fmt.Errorf("%w: %v was added already", ErrDuplicate, src)
-	}
-	id := identity(src, values)
-	if other, ok := c.taken[id]; ok {
+	return nil
+}
+
+// collision words the refusal of a source whose series another has.
+func (c *Collector) collision(values []string) metricsreg.Collision {
+	return func(src, other ktables.Source) error {
 		hint := "declare a label with WithLabels and give each a different value"
 		if len(c.labels) > 0 {
 			hint = fmt.Sprintf("give each different values for %q", c.labels)
@@ -194,8 +169,6 @@ func (c *Collector) claim(src ktables.Source, values []string) error {
 		return fmt.Errorf("%w: %v and %v would export the same series (topic %q, label values %q): %s",
 			ErrDuplicate, src, other, src.Topic, values, hint)
 	}
-	c.taken[id] = src
-	return nil
 }
 
 // AddTable adds a table (a *ktables.Table or *ktables.GroupedTable), with a
@@ -208,16 +181,15 @@ func (c *Collector) AddTable(t ktables.MetricsSource, labelValues ...string) err
 	if t == nil {
 		return fmt.Errorf("%w: nil table", ErrInvalid)
 	}
-	src := t.Source()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.claim(src, labelValues); err != nil {
+	if err := c.checkValues(labelValues); err != nil {
 		return err
 	}
+	src := t.Source()
 	values := slices.Clone(labelValues)
-	lv := append([]string{src.Topic}, values...)
-	c.tables[src] = &tableEntry{t: t, values: values, barrier: c.barrier.WithLabelValues(lv...), waitFor: c.waitFor.WithLabelValues(lv...)}
-	return nil
+	return c.sources.AddTable(t, key(src.Topic, values), c.collision(values), func() tableData {
+		lv := append([]string{src.Topic}, values...)
+		return tableData{values: values, barrier: c.barrier.WithLabelValues(lv...), waitFor: c.waitFor.WithLabelValues(lv...)}
+	})
 }
 
 // AddWriter adds a writer (a *ktables.Writer or *ktables.GroupedWriter),
@@ -228,18 +200,18 @@ func (c *Collector) AddWriter(w ktables.WriterSource, labelValues ...string) err
 	if w == nil {
 		return fmt.Errorf("%w: nil writer", ErrInvalid)
 	}
-	src := w.Source()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.claim(src, labelValues); err != nil {
+	if err := c.checkValues(labelValues); err != nil {
 		return err
 	}
-	e := &writerEntry{src: src, values: slices.Clone(labelValues), writeOps: [2]string{"set", "delete"}}
-	for i, op := range e.writeOps {
-		e.durs[i] = c.write.WithLabelValues(append([]string{src.Topic, op}, e.values...)...)
-	}
-	c.writers[src] = e
-	return nil
+	src := w.Source()
+	values := slices.Clone(labelValues)
+	return c.sources.AddWriter(src, key(src.Topic, values), c.collision(values), func() writerData {
+		d := writerData{src: src, values: values}
+		for i, op := range metricsreg.WriteOps {
+			d.durs[i] = c.write.WithLabelValues(append([]string{src.Topic, op}, values...)...)
+		}
+		return d
+	})
 }
 
 // Remove drops a table or writer added before, and its series; it reports
@@ -250,82 +222,43 @@ func (c *Collector) Remove(s ktables.WriterSource) bool {
 		return false
 	}
 	src := s.Source()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.tables[src]; ok {
-		delete(c.tables, src)
-		delete(c.taken, identity(src, e.values))
-		c.barrier.DeleteLabelValues(append([]string{src.Topic}, e.values...)...)
-		c.waitFor.DeleteLabelValues(append([]string{src.Topic}, e.values...)...)
-		return true
-	}
-	if e, ok := c.writers[src]; ok {
-		delete(c.writers, src)
-		delete(c.taken, identity(src, e.values))
-		for _, op := range e.writeOps {
-			c.write.DeleteLabelValues(append([]string{src.Topic, op}, e.values...)...)
+	return c.sources.Remove(src, func(t *metricsreg.Table[tableData], w *metricsreg.Writer[writerData]) {
+		if t != nil {
+			c.barrier.DeleteLabelValues(append([]string{src.Topic}, t.Data.values...)...)
+			c.waitFor.DeleteLabelValues(append([]string{src.Topic}, t.Data.values...)...)
+			return
 		}
-		return true
-	}
-	return false
+		for _, op := range metricsreg.WriteOps {
+			c.write.DeleteLabelValues(append([]string{src.Topic, op}, w.Data.values...)...)
+		}
+	})
 }
 
 // Barrier records a Barrier's duration (ktables.Observer).
 func (c *Collector) Barrier(ev ktables.BarrierEvent) {
-	c.mu.RLock()
-	e := c.tables[ev.Source]
-	c.mu.RUnlock()
-	if e == nil {
-		return // not added (yet, or any more)
-	}
-	e.barrier.Observe(ev.Duration.Seconds())
-	if ev.Err != nil {
-		e.barrierErrors.Add(1)
+	if e := c.sources.Barrier(ev); e != nil {
+		e.Data.barrier.Observe(ev.Duration.Seconds())
 	}
 }
 
 // WaitedFor records a WaitFor's or WaitForChecked's duration
 // (ktables.WaitForObserver).
 func (c *Collector) WaitedFor(ev ktables.WaitForEvent) {
-	c.mu.RLock()
-	e := c.tables[ev.Source]
-	c.mu.RUnlock()
-	if e != nil {
-		e.waitFor.Observe(ev.Duration.Seconds())
+	if e := c.sources.WaitedFor(ev); e != nil {
+		e.Data.waitFor.Observe(ev.Duration.Seconds())
 	}
 }
 
 // Wrote records a write's duration (ktables.Observer).
 func (c *Collector) Wrote(ev ktables.WriteEvent) {
-	c.mu.RLock()
-	e := c.writers[ev.Source]
-	c.mu.RUnlock()
-	if e == nil {
-		return
-	}
-	i := 0
-	if ev.Op == ktables.OpDelete {
-		i = 1
-	}
-	e.durs[i].Observe(ev.Duration.Seconds())
-	if ev.Err != nil {
-		e.errs[i].Add(1)
+	if e, op := c.sources.Wrote(ev); e != nil {
+		e.Data.durs[op].Observe(ev.Duration.Seconds())
 	}
 }
 
 // Retried counts a writer's retries (ktables.Observer); a table's come
 // from its Stats at scrape time.
-func (c *Collector) Retried(ev ktables.RetryEvent) {
-	if ev.Source.Kind != ktables.SourceWriter {
-		return
-	}
-	c.mu.RLock()
-	e := c.writers[ev.Source]
-	c.mu.RUnlock()
-	if e != nil {
-		e.retries.Add(1)
-	}
-}
+func (c *Collector) Retried(ev ktables.RetryEvent) { c.sources.Retried(ev) }
 
 // Describe sends every metric's descriptor (prometheus.Collector).
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
@@ -338,39 +271,18 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	c.write.Describe(ch)
 }
 
-var statusNames = []struct {
-	s    ktables.Status
-	name string
-}{
-	{ktables.StatusLoading, "loading"},
-	{ktables.StatusCaughtUp, "caught_up"},
-	{ktables.StatusDegraded, "degraded"},
-	{ktables.StatusFailed, "failed"},
-	{ktables.StatusClosed, "closed"},
-}
-
 // Collect reads every table's Metrics and sends the series
 // (prometheus.Collector). It holds no lock while reading tables.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.RLock()
-	tables := make([]*tableEntry, 0, len(c.tables))
-	for _, e := range c.tables {
-		tables = append(tables, e)
-	}
-	writers := make([]*writerEntry, 0, len(c.writers))
-	for _, e := range c.writers {
-		writers = append(writers, e)
-	}
-	c.mu.RUnlock()
-
+	tables, writers := c.sources.Snapshot()
 	for _, e := range tables {
 		c.collectTable(ch, e)
 	}
 	for _, e := range writers {
-		send := sender{ch: ch, topic: e.src.Topic, values: e.values}
-		send.metric(c.retries, prometheus.CounterValue, float64(e.retries.Load()), "produce")
-		for i, op := range e.writeOps {
-			send.metric(c.writeErrors, prometheus.CounterValue, float64(e.errs[i].Load()), op)
+		send := sender{ch: ch, topic: e.Data.src.Topic, values: e.Data.values}
+		send.metric(c.retries, prometheus.CounterValue, float64(e.Retries.Load()), "produce")
+		for i, op := range metricsreg.WriteOps {
+			send.metric(c.writeErrors, prometheus.CounterValue, float64(e.Errs[i].Load()), op)
 		}
 	}
 	c.barrier.Collect(ch)
@@ -378,10 +290,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.write.Collect(ch)
 }
 
-func (c *Collector) collectTable(ch chan<- prometheus.Metric, e *tableEntry) {
-	m := e.t.Metrics()
+func (c *Collector) collectTable(ch chan<- prometheus.Metric, e *metricsreg.Table[tableData]) {
+	m := e.Source.Metrics()
 	s := m.Stats
-	send := sender{ch: ch, topic: m.Source.Topic, values: e.values}
+	send := sender{ch: ch, topic: m.Source.Topic, values: e.Data.values}
 	counter, gauge := prometheus.CounterValue, prometheus.GaugeValue
 	send.metric(c.applied, counter, float64(s.RecordsApplied), "set")
 	send.metric(c.applied, counter, float64(s.TombstonesApplied), "delete")
@@ -396,8 +308,8 @@ func (c *Collector) collectTable(ch chan<- prometheus.Metric, e *tableEntry) {
 			send.metric(c.lag, gauge, float64(pl.Lag), strconv.Itoa(int(pl.Partition)))
 		}
 	}
-	for _, sn := range statusNames {
-		send.metric(c.status, gauge, b2f(m.Status == sn.s), sn.name)
+	for _, sn := range metricsreg.Statuses {
+		send.metric(c.status, gauge, b2f(m.Status == sn.Status), sn.Name)
 	}
 	send.metric(c.stale, gauge, b2f(m.Stale))
 	send.metric(c.keys, gauge, float64(m.Keys))
@@ -408,7 +320,7 @@ func (c *Collector) collectTable(ch chan<- prometheus.Metric, e *tableEntry) {
 	if !s.HeadConfirmed.IsZero() {
 		send.metric(c.headConfirmed, gauge, float64(s.HeadConfirmed.UnixNano())/1e9)
 	}
-	send.metric(c.barrierErrors, counter, float64(e.barrierErrors.Load()))
+	send.metric(c.barrierErrors, counter, float64(e.BarrierErrors.Load()))
 }
 
 // sender builds one source's const metrics: topic, then the metric's own
