@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/ktables/ktables"
+	"github.com/ktables/ktables/internal/metricsreg"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -40,10 +38,7 @@ type Metrics struct {
 	barrier, waitFor, write                                       metric.Float64Histogram
 	reg                                                           metric.Registration
 
-	mu      sync.RWMutex
-	tables  map[ktables.Source]*tableEntry
-	writers map[ktables.Source]*writerEntry
-	taken   map[string]ktables.Source // kind, topic and attributes -> who has them
+	sources *metricsreg.Registry[tableData, writerData]
 }
 
 // sets are the attribute sets a source's data points use, built once.
@@ -62,22 +57,19 @@ func (s sets) with(extra attribute.KeyValue) metric.MeasurementOption {
 	return metric.WithAttributeSet(attribute.NewSet(append(slices.Clip(s.kv), extra)...))
 }
 
-type tableEntry struct {
-	t    ktables.MetricsSource
+// tableData is what Metrics keeps per table beside the registry's.
+type tableData struct {
 	sets sets
 	base metric.MeasurementOption
 	// precomputed: kind=set, delete; poison kinds; op=fetch; statuses
 	set, del, valueDecode, keyDecode, keyless, foreign, fetch metric.MeasurementOption
-	statuses                                                  [len(statusNames)]metric.MeasurementOption
-	barrierErrors                                             atomic.Int64
+	statuses                                                  [len(metricsreg.Statuses)]metric.MeasurementOption
 }
 
-type writerEntry struct {
-	sets    sets
+// writerData is what Metrics keeps per writer beside the registry's.
+type writerData struct {
 	produce metric.MeasurementOption
-	ops     [2]metric.MeasurementOption // op=set, op=delete
-	errs    [2]atomic.Int64
-	retries atomic.Int64
+	ops     [len(metricsreg.WriteOps)]metric.MeasurementOption // by metricsreg.OpIndex
 }
 
 var (
@@ -94,16 +86,9 @@ type options struct{ buckets []float64 }
 // increasing (default DefaultBuckets).
 func WithBuckets(buckets ...float64) Option {
 	return func(o *options) error {
-		if len(buckets) == 0 {
-			return fmt.Errorf("%w: no buckets", ErrInvalid)
-		}
-		for i, b := range buckets {
-			if math.IsNaN(b) || math.IsInf(b, 0) || i > 0 && b <= buckets[i-1] {
-				return fmt.Errorf("%w: buckets %v are not finite and strictly increasing", ErrInvalid, buckets)
-			}
-		}
-		o.buckets = slices.Clone(buckets)
-		return nil
+		b, err := metricsreg.Buckets(buckets, ErrInvalid)
+		o.buckets = b
+		return err
 	}
 }
 
@@ -114,20 +99,11 @@ func New(mp metric.MeterProvider, opts ...Option) (*Metrics, error) {
 		return nil, fmt.Errorf("%w: nil MeterProvider", ErrInvalid)
 	}
 	o := options{buckets: DefaultBuckets}
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, fmt.Errorf("%w: nil Option", ErrInvalid)
-		}
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
+	if err := metricsreg.Apply(&o, opts, ErrInvalid); err != nil {
+		return nil, err
 	}
 	meter := mp.Meter(ScopeName)
-	m := &Metrics{
-		tables:  map[ktables.Source]*tableEntry{},
-		writers: map[ktables.Source]*writerEntry{},
-		taken:   map[string]ktables.Source{},
-	}
+	m := &Metrics{sources: metricsreg.New[tableData, writerData](ErrDuplicate)}
 	var errs []error
 	counter := func(name, unit, desc string) metric.Int64ObservableCounter {
 		c, err := meter.Int64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
@@ -182,35 +158,30 @@ func New(mp metric.MeterProvider, opts ...Option) (*Metrics, error) {
 // from the tables any more.
 func (m *Metrics) Close() error { return m.reg.Unregister() }
 
-// reserved are the attributes the instruments set themselves.
-var reserved = []attribute.Key{"topic", "kind", "partition", "status", "op"}
-
-// claim checks that src and its data points are new, and takes them.
-func (m *Metrics) claim(src ktables.Source, attrs []attribute.KeyValue) (sets, error) {
+// check checks the caller's attributes and builds the sets of a source's
+// data points, and the key that makes them distinct.
+func check(topic string, attrs []attribute.KeyValue) (sets, string, error) {
 	for _, kv := range attrs {
 		if !kv.Valid() {
-			return sets{}, fmt.Errorf("%w: attribute %q is not valid", ErrInvalid, kv.Key)
+			return sets{}, "", fmt.Errorf("%w: attribute %q is not valid", ErrInvalid, kv.Key)
 		}
-		if slices.Contains(reserved, kv.Key) {
-			return sets{}, fmt.Errorf("%w: attribute %q is set by the instruments", ErrInvalid, kv.Key)
+		if metricsreg.Reserved(string(kv.Key)) {
+			return sets{}, "", fmt.Errorf("%w: attribute %q is set by the instruments", ErrInvalid, kv.Key)
 		}
 	}
-	_, isTable := m.tables[src]
-	_, isWriter := m.writers[src]
-	if isTable || isWriter {
-		return sets{}, fmt.Errorf("%w: %v was added already", ErrDuplicate, src)
-	}
-	s := newSets(src.Topic, attrs)
+	s := newSets(topic, attrs)
 	if s.base.Len() != len(attrs)+1 {
-		return sets{}, fmt.Errorf("%w: attributes %v repeat a key", ErrInvalid, attrs)
+		return sets{}, "", fmt.Errorf("%w: attributes %v repeat a key", ErrInvalid, attrs)
 	}
-	id := src.Kind.String() + "\x00" + s.base.Encoded(attribute.DefaultEncoder())
-	if other, ok := m.taken[id]; ok {
-		return sets{}, fmt.Errorf("%w: %v and %v would record the same data points (topic %q, attributes %v): give each a distinguishing attribute, such as attribute.String(\"table\", name)",
+	return s, s.base.Encoded(attribute.DefaultEncoder()), nil
+}
+
+// collision words the refusal of a source whose data points another has.
+func collision(attrs []attribute.KeyValue) metricsreg.Collision {
+	return func(src, other ktables.Source) error {
+		return fmt.Errorf("%w: %v and %v would record the same data points (topic %q, attributes %v): give each a distinguishing attribute, such as attribute.String(\"table\", name)",
 			ErrDuplicate, src, other, src.Topic, attrs)
 	}
-	m.taken[id] = src
-	return s, nil
 }
 
 // AddTable adds a table (a *ktables.Table or *ktables.GroupedTable) with
@@ -221,24 +192,22 @@ func (m *Metrics) AddTable(t ktables.MetricsSource, attrs ...attribute.KeyValue)
 	if t == nil {
 		return fmt.Errorf("%w: nil table", ErrInvalid)
 	}
-	src := t.Source()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.claim(src, attrs)
+	s, key, err := check(t.Source().Topic, attrs)
 	if err != nil {
 		return err
 	}
-	e := &tableEntry{t: t, sets: s, base: metric.WithAttributeSet(s.base),
-		set: s.with(attribute.String("kind", "set")), del: s.with(attribute.String("kind", "delete")),
-		valueDecode: s.with(attribute.String("kind", "value_decode")), keyDecode: s.with(attribute.String("kind", "key_decode")),
-		keyless: s.with(attribute.String("kind", "keyless")), foreign: s.with(attribute.String("kind", "foreign")),
-		fetch: s.with(attribute.String("op", "fetch")),
-	}
-	for i, sn := range statusNames {
-		e.statuses[i] = s.with(attribute.String("status", sn.name))
-	}
-	m.tables[src] = e
-	return nil
+	return m.sources.AddTable(t, key, collision(attrs), func() tableData {
+		d := tableData{sets: s, base: metric.WithAttributeSet(s.base),
+			set: s.with(attribute.String("kind", "set")), del: s.with(attribute.String("kind", "delete")),
+			valueDecode: s.with(attribute.String("kind", "value_decode")), keyDecode: s.with(attribute.String("kind", "key_decode")),
+			keyless: s.with(attribute.String("kind", "keyless")), foreign: s.with(attribute.String("kind", "foreign")),
+			fetch: s.with(attribute.String("op", "fetch")),
+		}
+		for i, sn := range metricsreg.Statuses {
+			d.statuses[i] = s.with(attribute.String("status", sn.Name))
+		}
+		return d
+	})
 }
 
 // AddWriter adds a writer (a *ktables.Writer or *ktables.GroupedWriter)
@@ -250,15 +219,17 @@ func (m *Metrics) AddWriter(w ktables.WriterSource, attrs ...attribute.KeyValue)
 		return fmt.Errorf("%w: nil writer", ErrInvalid)
 	}
 	src := w.Source()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.claim(src, attrs)
+	s, key, err := check(src.Topic, attrs)
 	if err != nil {
 		return err
 	}
-	m.writers[src] = &writerEntry{sets: s, produce: s.with(attribute.String("op", "produce")),
-		ops: [2]metric.MeasurementOption{s.with(attribute.String("op", "set")), s.with(attribute.String("op", "delete"))}}
-	return nil
+	return m.sources.AddWriter(src, key, collision(attrs), func() writerData {
+		d := writerData{produce: s.with(attribute.String("op", "produce"))}
+		for i, op := range metricsreg.WriteOps {
+			d.ops[i] = s.with(attribute.String("op", op))
+		}
+		return d
+	})
 }
 
 // Remove drops a table or writer added before; it reports whether it was
@@ -267,107 +238,41 @@ func (m *Metrics) Remove(s ktables.WriterSource) bool {
 	if s == nil {
 		return false
 	}
-	src := s.Source()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var base attribute.Set
-	if e, ok := m.tables[src]; ok {
-		base = e.sets.base
-		delete(m.tables, src)
-	} else if e, ok := m.writers[src]; ok {
-		base = e.sets.base
-		delete(m.writers, src)
-	} else {
-		return false
-	}
-	delete(m.taken, src.Kind.String()+"\x00"+base.Encoded(attribute.DefaultEncoder()))
-	return true
+	return m.sources.Remove(s.Source(), nil)
 }
 
 // Barrier records a Barrier's duration (ktables.Observer).
 func (m *Metrics) Barrier(ev ktables.BarrierEvent) {
-	m.mu.RLock()
-	e := m.tables[ev.Source]
-	m.mu.RUnlock()
-	if e == nil {
-		return // not added (yet, or any more)
-	}
-	m.barrier.Record(context.Background(), ev.Duration.Seconds(), e.base)
-	if ev.Err != nil {
-		e.barrierErrors.Add(1)
+	if e := m.sources.Barrier(ev); e != nil {
+		m.barrier.Record(context.Background(), ev.Duration.Seconds(), e.Data.base)
 	}
 }
 
 // WaitedFor records a WaitFor's or WaitForChecked's duration
 // (ktables.WaitForObserver).
 func (m *Metrics) WaitedFor(ev ktables.WaitForEvent) {
-	m.mu.RLock()
-	e := m.tables[ev.Source]
-	m.mu.RUnlock()
-	if e != nil {
-		m.waitFor.Record(context.Background(), ev.Duration.Seconds(), e.base)
+	if e := m.sources.WaitedFor(ev); e != nil {
+		m.waitFor.Record(context.Background(), ev.Duration.Seconds(), e.Data.base)
 	}
 }
 
 // Wrote records a write's duration (ktables.Observer).
 func (m *Metrics) Wrote(ev ktables.WriteEvent) {
-	m.mu.RLock()
-	e := m.writers[ev.Source]
-	m.mu.RUnlock()
-	if e == nil {
-		return
-	}
-	i := 0
-	if ev.Op == ktables.OpDelete {
-		i = 1
-	}
-	m.write.Record(context.Background(), ev.Duration.Seconds(), e.ops[i])
-	if ev.Err != nil {
-		e.errs[i].Add(1)
+	if e, op := m.sources.Wrote(ev); e != nil {
+		m.write.Record(context.Background(), ev.Duration.Seconds(), e.Data.ops[op])
 	}
 }
 
 // Retried counts a writer's retries (ktables.Observer); a table's come
 // from its Stats at collection.
-func (m *Metrics) Retried(ev ktables.RetryEvent) {
-	if ev.Source.Kind != ktables.SourceWriter {
-		return
-	}
-	m.mu.RLock()
-	e := m.writers[ev.Source]
-	m.mu.RUnlock()
-	if e != nil {
-		e.retries.Add(1)
-	}
-}
-
-var statusNames = [...]struct {
-	s    ktables.Status
-	name string
-}{
-	{ktables.StatusLoading, "loading"},
-	{ktables.StatusCaughtUp, "caught_up"},
-	{ktables.StatusDegraded, "degraded"},
-	{ktables.StatusFailed, "failed"},
-	{ktables.StatusClosed, "closed"},
-}
+func (m *Metrics) Retried(ev ktables.RetryEvent) { m.sources.Retried(ev) }
 
 // observe is the callback of every observable instrument. It holds no lock
 // while reading tables.
 func (m *Metrics) observe(_ context.Context, o metric.Observer) error {
-	m.mu.RLock()
-	tables := make([]*tableEntry, 0, len(m.tables))
-	for _, e := range m.tables {
-		tables = append(tables, e)
-	}
-	writers := make([]*writerEntry, 0, len(m.writers))
-	for _, e := range m.writers {
-		writers = append(writers, e)
-	}
-	m.mu.RUnlock()
-
-	for _, e := range tables {
-		tm := e.t.Metrics()
+	tables, writers := m.sources.Snapshot()
+	for _, t := range tables {
+		tm, e := t.Source.Metrics(), &t.Data
 		s := tm.Stats
 		o.ObserveInt64(m.applied, s.RecordsApplied, e.set)
 		o.ObserveInt64(m.applied, s.TombstonesApplied, e.del)
@@ -377,14 +282,14 @@ func (m *Metrics) observe(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(m.poison, s.ForeignKeys, e.foreign)
 		o.ObserveInt64(m.expired, s.Expired, e.base)
 		o.ObserveInt64(m.retries, s.Retries, e.fetch)
-		o.ObserveInt64(m.barrierErrors, e.barrierErrors.Load(), e.base)
+		o.ObserveInt64(m.barrierErrors, t.BarrierErrors.Load(), e.base)
 		for _, pl := range tm.Lag {
 			if pl.HighWatermark >= 0 { // unknown is not zero
 				o.ObserveInt64(m.lag, pl.Lag, e.sets.with(attribute.Int("partition", int(pl.Partition))))
 			}
 		}
-		for i, sn := range statusNames {
-			o.ObserveInt64(m.status, b2i(tm.Status == sn.s), e.statuses[i])
+		for i, sn := range metricsreg.Statuses {
+			o.ObserveInt64(m.status, b2i(tm.Status == sn.Status), e.statuses[i])
 		}
 		o.ObserveInt64(m.stale, b2i(tm.Stale), e.base)
 		o.ObserveInt64(m.keys, int64(tm.Keys), e.base)
@@ -396,10 +301,10 @@ func (m *Metrics) observe(_ context.Context, o metric.Observer) error {
 			o.ObserveFloat64(m.headConfirmed, float64(s.HeadConfirmed.UnixNano())/1e9, e.base)
 		}
 	}
-	for _, e := range writers {
-		o.ObserveInt64(m.retries, e.retries.Load(), e.produce)
-		for i := range e.ops {
-			o.ObserveInt64(m.writeErrors, e.errs[i].Load(), e.ops[i])
+	for _, w := range writers {
+		o.ObserveInt64(m.retries, w.Retries.Load(), w.Data.produce)
+		for i, op := range w.Data.ops {
+			o.ObserveInt64(m.writeErrors, w.Errs[i].Load(), op)
 		}
 	}
 	return nil
