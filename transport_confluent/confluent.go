@@ -247,6 +247,20 @@ func (t *Transport) Close() error {
 	return nil
 }
 
+// aside runs fn, a blocking librdkafka call, on a goroutine Close waits
+// for before it destroys the handles: a call left running by a caller
+// whose ctx ended must not outlive its handle (librdkafka would crash).
+// It reports false, running nothing, once Close has begun.
+func (t *Transport) aside(fn func()) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.closing.Go(fn)
+	return true
+}
+
 func (t *Transport) isClosed() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -271,10 +285,13 @@ func (t *Transport) Partitions(ctx context.Context, topic string) ([]int32, erro
 	}
 	wctx, done := t.watch(ctx)
 	ch := make(chan answer, 1)
-	go func() {
+	if !t.aside(func() {
 		md, err := t.adm.GetMetadata(&topic, false, timeoutMs(wctx, defaultTimeout))
 		ch <- answer{md, err}
-	}()
+	}) {
+		done(nil)
+		return nil, closedErr(op, topic)
+	}
 	var a answer
 	select {
 	case a = <-ch:

@@ -91,7 +91,13 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	// partitions (7 s for 30,000) and no context: wait for it aside, so
 	// that ctx is honoured; the session closes once it is done.
 	assigned := make(chan error, 1)
-	go func() { assigned <- f.c.Assign(tps) }()
+	go func() {
+		// Close takes assignMu, so it waits for an Assign in flight
+		// before it closes the consumer under it.
+		f.assignMu.Lock()
+		defer f.assignMu.Unlock()
+		assigned <- f.c.Assign(tps)
+	}()
 	select {
 	case err = <-assigned:
 	case <-ctx.Done():
