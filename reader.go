@@ -297,8 +297,9 @@ func (r *reader[V]) assign(to map[int32]int64) {
 // returns a *PanicError when a hook panicked: the table fails, its
 // contents frozen before that record (SPEC H1).
 func (r *reader[V]) apply(b transport.Batch) error {
-	r.watch.watchBegin()     // watch hook (watch_log.go)
-	defer r.watch.watchEnd() // after positions are published
+	r.watch.watchBegin()                               // watch hook (watch_log.go)
+	cloneValues := r.cloneValues || r.watch.watching() // fixed for the batch by watchBegin
+	defer r.watch.watchEnd()                           // after positions are published
 	var applied, tombstones, keyless, keyErrors, foreign, valueErrors int64
 	for i := range b.Records {
 		rec := &b.Records[i]
@@ -338,7 +339,7 @@ func (r *reader[V]) apply(b transport.Batch) error {
 			continue
 		}
 		raw := rec.Value
-		if r.cloneValues || r.watch.watching() {
+		if cloneValues {
 			// The codec's value aliases what it decodes: a store that
 			// does not copy, or a watcher that may keep the event's
 			// value, gets its own copy (ADR 15).
