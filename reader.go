@@ -131,6 +131,12 @@ func (r *reader[V]) run(ctx context.Context) {
 			return
 		}
 		r.table.observeBatch(len(b.Records)) // observer.go: the batch, with the lag it left
+		if err == nil {
+			r.bo.reset()
+			// Before the gate: whoever wakes on catch-up reads a freshness
+			// that already holds the fetch that completed it (SPEC T3).
+			r.table.observeFetch(b) // freshness.go: lag and head confirmation
+		}
 		// A refused fetch proves nothing about catch-up: a table that
 		// fails on its first fetch never counts as caught up (SPEC L1).
 		if err == nil || !transport.IsFatal(err) {
@@ -140,8 +146,6 @@ func (r *reader[V]) run(ctx context.Context) {
 			}
 		}
 		if err == nil {
-			r.bo.reset()
-			r.table.observeFetch(b) // freshness.go: lag and head confirmation (SPEC T3)
 			continue
 		}
 		if !r.recover(ctx, err) {
