@@ -166,11 +166,14 @@ func TestApplyNeverRetainsFetchBuffer(t *testing.T) {
 	})
 }
 
-// The packed store's cell is one pointer and two lengths (issue 17: memory
-// at 1M keys within payload + 48 B/key).
-func TestPackedCellIs16Bytes(t *testing.T) {
-	if s := unsafe.Sizeof(cell[uint32]{}); s != 16 {
-		t.Fatalf("packed cell is %d bytes, want 16", s)
+// The packed store's slot is one pointer and its entry header two
+// lengths (issue 17: memory at 1M keys within payload + 48 B/key).
+func TestPackedEntryLayout(t *testing.T) {
+	if s := unsafe.Sizeof(ptable{}.ptrs[0]); s != 8 {
+		t.Fatalf("packed slot is %d bytes, want 8", s)
+	}
+	if kvHeader != 8 {
+		t.Fatalf("packed entry header is %d bytes, want 8", kvHeader)
 	}
 }
 

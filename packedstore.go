@@ -1,82 +1,122 @@
 package ktables
 
-import "unsafe"
+import (
+	"hash/maphash"
+	"sync/atomic"
+	"unsafe"
+)
 
 // packedMap is the flat store for codecs whose value is the record bytes
 // themselves (Bytes, String). Each entry's key and value share one
-// allocation, key first, and its cell holds the key pointer, the key length
-// and the value length: 16 bytes, against 40 for a string key and a slice
-// value. The value is found right after the key (ADR 15).
-type packedMap struct {
-	*shardedMap[uint32]
+// allocation behind its lengths (a kv), and a table slot is the one pointer
+// to it and a tag: about 15 bytes of slots and 8 of header per key, against
+// 40 for a string key and a slice value alone (ADR 15). Reads take no lock (ADR 16, packedshard.go).
+type packedMap struct{ *packedShards }
+
+type packedShards struct {
+	seed   maphash.Seed
+	count  atomic.Int64
+	shards [shardCount]pshard
 }
 
-func newPackedMap() packedMap { return packedMap{newShardedMap[uint32]()} }
+func newPackedMap() packedMap {
+	p := &packedShards{seed: maphash.MakeSeed()}
+	for i := range p.shards {
+		p.shards[i].tab.Store(newPtable(0))
+	}
+	return packedMap{p}
+}
 
 // copiesValues marks a store that copies values itself: the reader need not
 // copy them before decoding.
 func (packedMap) copiesValues() {}
 
-// valueOf returns the value bytes of c, which follow its key.
-func valueOf(c *cell[uint32]) []byte {
-	if c.val == 0 {
-		// Not a pointer past the key: that could point past the allocation.
-		return []byte{}
-	}
-	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(c.kp), c.klen)), c.val)
+// shardOf hashes key once: the top bits choose the shard, the low 32 bits
+// the slot inside it.
+func (p packedMap) shardOf(key string) (*pshard, uint64) {
+	h := hashKey(p.seed, key)
+	return &p.shards[h>>(64-shardBits)], h
 }
 
-// getBytes is the read path: one hash, one shard read lock, one probe. It
-// is written out rather than through view, whose closure call costs a few
-// nanoseconds on every Get.
-func (p packedMap) getBytes(key string) (v []byte, ok bool) {
+func (p packedMap) accept(string) keyVerdict { return keyOK }
+
+func (p packedMap) len() int { return int(p.count.Load()) }
+
+// getBytes is the read path: one hash, one lock-free probe.
+func (p packedMap) getBytes(key string) ([]byte, bool) {
 	sh, h := p.shardOf(key)
-	sh.mu.RLock()
-	if i := sh.m.find(h, key); i >= 0 {
-		v, ok = valueOf(sh.m.cellAt(i)), true
+	if e := sh.get(h, key); e != nil {
+		return e.value(), true
 	}
-	sh.mu.RUnlock()
-	return v, ok
+	return nil, false
 }
 
 // setBytes copies key and v into one new allocation, outside the lock, and
 // points key's cell at it; the old allocation becomes garbage.
 func (p packedMap) setBytes(key string, v []byte) {
-	var kp *byte
-	if n := len(key) + len(v); n > 0 {
-		kv := make([]byte, n)
-		copy(kv, key)
-		copy(kv[len(key):], v)
-		kp = &kv[0]
+	e := newKV(key, v)
+	sh, h := p.shardOf(key)
+	if sh.set(p.seed, h, e) {
+		p.count.Add(1)
 	}
-	p.update(key, func(m *compactMap[uint32], h uint64) int {
-		if i := m.find(h, key); i >= 0 {
-			c := m.cellAt(i)
-			c.kp, c.val = kp, uint32(len(v))
-			return 0
-		}
-		m.insert(h, kp, len(key), uint32(len(v)))
-		return 1
-	})
 }
 
-func (p packedMap) removeBytes(key string) (old []byte, ok bool) {
-	p.update(key, func(m *compactMap[uint32], h uint64) int {
-		i := m.find(h, key)
-		if i < 0 {
-			return 0
-		}
-		old, ok = valueOf(m.cellAt(i)), true
-		m.remove(h, key)
-		return -1
-	})
-	return old, ok
+func (p packedMap) removeBytes(key string) ([]byte, bool) {
+	sh, h := p.shardOf(key)
+	e := sh.remove(p.seed, h, key)
+	if e == nil {
+		return nil, false
+	}
+	p.count.Add(-1)
+	return e.value(), true
 }
 
+// reserve spreads the expected records over the shards' indexes, capped as
+// shardedMap.reserve is.
+func (p packedMap) reserve(n int) {
+	n = min(n, maxReserve) / shardCount
+	for i := range p.shards {
+		p.shards[i].reserve(p.seed, n)
+	}
+}
+
+func (p packedMap) trim() {
+	for i := range p.shards {
+		p.shards[i].trim(p.seed)
+	}
+}
+
+// snapshotBytes visits every entry with all shards' locks shared:
+// the reader changes one shard at a time, so what it sees is a state the
+// table really was in. Readers go on meanwhile.
 func (p packedMap) snapshotBytes(each func(key string, v []byte)) {
-	p.frozen(func(_ int, cells func(func(*cell[uint32]))) {
-		cells(func(c *cell[uint32]) { each(c.key(), valueOf(c)) })
-	})
+	for i := range p.shards {
+		p.shards[i].mu.RLock()
+	}
+	defer func() {
+		for i := range p.shards {
+			p.shards[i].mu.RUnlock()
+		}
+	}()
+	for i := range p.shards {
+		p.shards[i].each(func(e *kv) { each(e.key(), e.value()) })
+	}
+}
+
+// kvChunks calls fn with a copy of each non-empty shard's entries, taken
+// under its shared lock and used after it is released.
+func (p packedMap) kvChunks(fn func([]*kv) bool) {
+	var buf []*kv
+	for i := range p.shards {
+		sh := &p.shards[i]
+		buf = buf[:0]
+		sh.mu.RLock()
+		sh.each(func(e *kv) { buf = append(buf, e) })
+		sh.mu.RUnlock()
+		if len(buf) > 0 && !fn(buf) {
+			return
+		}
+	}
 }
 
 // bytesStore serves the Bytes codec.
@@ -96,10 +136,10 @@ func (s bytesStore) snapshot() map[string][]byte {
 
 func (s bytesStore) chunks(fn func([]entry[[]byte]) bool) {
 	var buf []entry[[]byte]
-	s.cellChunks(func(part []cell[uint32]) bool {
+	s.kvChunks(func(part []*kv) bool {
 		buf = buf[:0]
-		for i := range part {
-			buf = append(buf, entry[[]byte]{part[i].key(), valueOf(&part[i])})
+		for _, e := range part {
+			buf = append(buf, entry[[]byte]{e.key(), e.value()})
 		}
 		return fn(buf)
 	})
@@ -135,10 +175,10 @@ func (s stringStore) snapshot() map[string]string {
 
 func (s stringStore) chunks(fn func([]entry[string]) bool) {
 	var buf []entry[string]
-	s.cellChunks(func(part []cell[uint32]) bool {
+	s.kvChunks(func(part []*kv) bool {
 		buf = buf[:0]
-		for i := range part {
-			buf = append(buf, entry[string]{part[i].key(), bytesToString(valueOf(&part[i]))})
+		for _, e := range part {
+			buf = append(buf, entry[string]{e.key(), bytesToString(e.value())})
 		}
 		return fn(buf)
 	})
