@@ -46,7 +46,7 @@ func TestAnalysisFollowsTables(t *testing.T) {
 	a := analysis(rep, notes)
 	for _, want := range []string{
 		"**franz**: 1 of 3 targets met.",
-		"- *reads: Get, 1,024 hot keys, serial* (target ≤ 1.3× raw): franz 3.00×\n\n  Every `Get` hashes",
+		"- *reads: Get, 1,024 hot keys, serial* (target ≤ 1.3× raw): franz 3.00×\n\n  `Get` takes no lock",
 		"franz FAILED (the broker compacted the log",
 		"ns/record at 10M is 2.00× that at 1M (target ≤ 1.15×, missed)",
 	} {
