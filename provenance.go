@@ -1,6 +1,7 @@
 package ktables
 
 import (
+	"hash/maphash"
 	"log/slog"
 	"strings"
 	"time"
@@ -55,20 +56,6 @@ func (m mark) olderThan(ts int64, p int32) bool {
 	return ts > m.ts || ts == m.ts && p > m.part
 }
 
-// generation is one half of the remembered marks.
-type generation struct {
-	marks map[string]mark
-	maxTs int64 // the latest timestamp among marks
-}
-
-func (g *generation) put(key string, m mark) {
-	if g.marks == nil {
-		g.marks = make(map[string]mark)
-	}
-	g.marks[key] = m
-	g.maxTs = max(g.maxTs, m.ts)
-}
-
 // partProgress is what the reader knows of one partition's progress in
 // time.
 type partProgress struct {
@@ -79,7 +66,8 @@ type partProgress struct {
 // provenance is the reader's convergence state. Only the reader goroutine
 // touches it.
 type provenance struct {
-	young, old generation
+	young, old generation // provenance_marks.go
+	seed       maphash.Seed
 	sweptAt    time.Time      // when sweepProvenance last ran
 	parts      []partProgress // by partition number
 	low        int64          // every partition passed this timestamp
@@ -103,10 +91,11 @@ func (r *reader[V]) admit(key string, rec *transport.Record) bool {
 	ts := recordNanos(rec.Timestamp)
 	pv.observe(p, ts)
 	parts := r.pos.Load().parts
-	if len(parts) < 2 && len(pv.young.marks) == 0 && len(pv.old.marks) == 0 {
+	if len(parts) < 2 && pv.young.len() == 0 && pv.old.len() == 0 {
 		return true // one partition: the log order is the order
 	}
-	prev, had := pv.lookup(key)
+	h := pv.hash(key)
+	prev, had := pv.lookup(h, key)
 	if had && prev.part != p {
 		r.noteCrossPartition(key, prev.part, p, len(parts))
 		if !prev.olderThan(ts, p) {
@@ -114,9 +103,7 @@ func (r *reader[V]) admit(key string, rec *transport.Record) bool {
 		}
 	}
 	if had || ts >= pv.low {
-		// key aliases the record's bytes: a remembered mark must not pin
-		// the fetch buffer (ADR 7).
-		pv.young.put(strings.Clone(key), mark{ts: ts, part: p})
+		pv.young.put(h, key, mark{ts: ts, part: p})
 	}
 	if pv.sinceSweep++; pv.sinceSweep >= max(sweepEvery, len(parts)) {
 		r.sweepProvenance(parts)
@@ -129,7 +116,7 @@ func (r *reader[V]) admit(key string, rec *transport.Record) bool {
 // call it with empty batches.
 func (r *reader[V]) provenanceBatchDone() {
 	pv := &r.prov
-	if len(pv.young.marks) == 0 && len(pv.old.marks) == 0 {
+	if pv.young.len() == 0 && pv.old.len() == 0 {
 		return
 	}
 	if time.Since(pv.sweptAt) >= convergenceSkew/4 || r.gate == nil && pv.low < r.started.UnixNano()-int64(convergenceSkew) {
@@ -137,12 +124,18 @@ func (r *reader[V]) provenanceBatchDone() {
 	}
 }
 
-func (pv *provenance) lookup(key string) (mark, bool) {
-	if m, ok := pv.young.marks[key]; ok {
+func (pv *provenance) hash(key string) uint64 {
+	if pv.seed == (maphash.Seed{}) {
+		pv.seed = maphash.MakeSeed()
+	}
+	return markHash(pv.seed, key)
+}
+
+func (pv *provenance) lookup(h uint64, key string) (mark, bool) {
+	if m, ok := pv.young.get(h, key); ok {
 		return m, true
 	}
-	m, ok := pv.old.marks[key]
-	return m, ok
+	return pv.old.get(h, key)
 }
 
 // observe folds a record's timestamp into its partition's progress.
@@ -194,9 +187,10 @@ func (r *reader[V]) sweepProvenance(parts []int32) {
 	}
 	pv.low = low
 	if pv.old.maxTs < low {
-		pv.old, pv.young = pv.young, generation{}
-		if pv.old.maxTs < low {
-			pv.old = generation{}
+		if pv.young.maxTs < low {
+			pv.old, pv.young = generation{}, generation{}
+		} else {
+			pv.old, pv.young = pv.young, newGeneration(pv.young.len())
 		}
 	}
 }
