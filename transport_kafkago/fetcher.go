@@ -75,6 +75,8 @@ type fetcher struct {
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	pos    *transport.Positions
+
+	lastRecords int // records the last Poll returned (Poll is not concurrent)
 }
 
 // Poll sends one Fetch request per partition leader, long-polling up to the
@@ -116,6 +118,14 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr   error
 		outOfRange []int32
 	)
+	// kafka-go does not tell how many records a response holds before
+	// they are read: the last poll's count is the estimate (a catch-up
+	// polls full responses back to back), so the slice is not regrown
+	// record by record.
+	if f.lastRecords > 0 {
+		b.Records = make([]transport.Record, 0, f.lastRecords)
+	}
+	defer func() { f.lastRecords = len(b.Records) }()
 	for _, res := range f.send(pctx, reqs) {
 		if res.Err != nil {
 			if firstErr == nil && pctx.Err() == nil {
@@ -148,8 +158,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 					}
 					continue
 				}
-				next, recs, err := f.walk(p, m.Offset, rp)
-				b.Records = append(b.Records, recs...)
+				next, err := f.walk(&b.Records, p, m.Offset, rp)
 				f.pos.Advance(&b, p, m, next)
 				if err != nil && firstErr == nil {
 					firstErr = err

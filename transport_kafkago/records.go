@@ -14,8 +14,8 @@ import (
 // Decoding of one partition's record set into transport records: the
 // translation half of the fetcher (fetcher.go holds the session).
 
-// walk turns one partition's record set into records, starting at pos, and
-// returns the position to fetch next.
+// walk appends one partition's record set to out as records, starting at
+// pos, and returns the position to fetch next.
 //
 // kafka-go's protocol package decodes v2 record batches into
 // *protocol.RecordBatch and *protocol.ControlBatch values and keeps a null
@@ -27,10 +27,10 @@ import (
 // at the very end of a batch (records compacted away) is crossed one offset
 // per response: a response whose only batch holds no record at or after
 // pos proves pos empty.
-func (f *fetcher) walk(p int32, pos int64, rp *fetchAPI.ResponsePartition) (int64, []transport.Record, error) {
+func (f *fetcher) walk(out *[]transport.Record, p int32, pos int64, rp *fetchAPI.ResponsePartition) (int64, error) {
 	rr := rp.RecordSet.Records
 	if rr == nil {
-		return pos, nil, nil
+		return pos, nil
 	}
 	var readers []protocol.RecordReader
 	if s, ok := rr.(*protocol.RecordStream); ok {
@@ -39,7 +39,7 @@ func (f *fetcher) walk(p int32, pos int64, rp *fetchAPI.ResponsePartition) (int6
 		readers = []protocol.RecordReader{rr}
 	}
 	if len(readers) == 0 {
-		return pos, nil, nil
+		return pos, nil
 	}
 
 	// Read committed: the broker lists the aborted transactions overlapping
@@ -51,7 +51,6 @@ func (f *fetcher) walk(p int32, pos int64, rp *fetchAPI.ResponsePartition) (int6
 	}
 
 	start := pos
-	var out []transport.Record
 	var err error
 	for i, r := range readers {
 		control, skip := hs[i].Control, aborted != nil && aborted[i]
@@ -74,13 +73,13 @@ func (f *fetcher) walk(p int32, pos int64, rp *fetchAPI.ResponsePartition) (int6
 				continue
 			}
 			pos = rec.Offset + 1
-			out = append(out, fromKafka(p, rec))
+			*out = append(*out, fromKafka(p, rec))
 		}
 	}
 	if pos == start && err == nil {
 		pos++ // see above: the batch holding pos has nothing at or after it
 	}
-	return pos, out, err
+	return pos, err
 }
 
 func batchHeaders(readers []protocol.RecordReader) []transport.BatchHeader {
