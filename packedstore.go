@@ -15,7 +15,7 @@ func newPackedMap() packedMap { return packedMap{newShardedMap[uint32]()} }
 
 // copiesValues marks a store that copies values itself: the reader need not
 // copy them before decoding.
-func (packedMap) copiesValues() {}
+func (packedMap) copiesValues() bool { return true }
 
 // valueOf returns the value bytes of c, which follow its key.
 func valueOf(c *cell[uint32]) []byte {
