@@ -106,9 +106,10 @@ func abortedTxns(in []fetchAPI.ResponseTransaction) []transport.AbortedTxn {
 }
 
 func fromKafka(p int32, r *protocol.Record) transport.Record {
+	key, value := readKeyValue(r.Key, r.Value)
 	rec := transport.Record{
-		Key:       readBytes(r.Key),
-		Value:     readBytes(r.Value),
+		Key:       key,
+		Value:     value,
 		Timestamp: r.Time,
 		Partition: p,
 		Offset:    r.Offset,
@@ -122,17 +123,34 @@ func fromKafka(p int32, r *protocol.Record) transport.Record {
 	return rec
 }
 
-// readBytes copies b out of kafka-go's pooled buffers: nil for a null
-// field, a non-nil (possibly empty) slice otherwise. The copy belongs to the
-// caller (transport package doc).
-func readBytes(b protocol.Bytes) []byte {
-	if b == nil {
-		return nil
+// readKeyValue copies a record's key and value out of kafka-go's pooled
+// buffers: nil for a null field, a non-nil (possibly empty) slice
+// otherwise. The copies belong to the caller (transport package doc). Both
+// share one allocation (one per record, not two: a catch-up reads
+// millions), the key first; each slice is capped at its length, so
+// appending to one never writes into the other.
+func readKeyValue(k, v protocol.Bytes) (key, value []byte) {
+	n := 0
+	if k != nil {
+		n += k.Len()
 	}
-	out := make([]byte, b.Len())
-	_, _ = io.ReadFull(b, out)
-	_ = b.Close()
-	return out
+	if v != nil {
+		n += v.Len()
+	}
+	buf := make([]byte, n)
+	if k != nil {
+		kn := k.Len()
+		key = buf[:kn:kn]
+		_, _ = io.ReadFull(k, key)
+		_ = k.Close()
+		buf = buf[kn:]
+	}
+	if v != nil {
+		value = buf[:len(buf):len(buf)]
+		_, _ = io.ReadFull(v, value)
+		_ = v.Close()
+	}
+	return key, value
 }
 
 func closeBytes(bs ...protocol.Bytes) {
