@@ -94,3 +94,24 @@ func TestCompactMapReserveAndTrim(t *testing.T) {
 		}
 	}
 }
+
+// A load of the keys reserve was told of rehashes no shard: shards receive
+// keys unevenly, and one given an even share would double its index
+// mid-load.
+func TestShardedReserveCoversUnevenShards(t *testing.T) {
+	const n = 100_000
+	s := newShardedMap[int]()
+	s.reserve(n)
+	before := make([]int, shardCount)
+	for i := range s.shards {
+		before[i] = len(s.shards[i].m.index)
+	}
+	for i := range n {
+		s.set("key-"+strconv.Itoa(i), i)
+	}
+	for i := range s.shards {
+		if got := len(s.shards[i].m.index); got != before[i] {
+			t.Fatalf("shard %d: index grew from %d to %d slots holding %d keys", i, before[i], got, s.shards[i].m.len())
+		}
+	}
+}

@@ -12,6 +12,11 @@ type groupIndex[V any] struct {
 	kc      KeyCodec
 	groups  *shardedMap[*compactMap[V]]
 	members atomic.Int64
+	// pack, for []byte values, copies a member name and its value into one
+	// allocation, name first, returning the name's copy and the value's:
+	// the index then copies values itself (ADR 15), one allocation per
+	// record rather than a value copy by the reader and a name copy here.
+	pack func(member string, v V) (string, V)
 
 	// The reader calls accept, then set or remove, for the same key: the
 	// split accept made is kept for them so each record is decoded once.
@@ -22,8 +27,24 @@ type groupIndex[V any] struct {
 var _ store[int] = (*groupIndex[int])(nil)
 
 func newGroupIndex[V any](kc KeyCodec) *groupIndex[V] {
-	return &groupIndex[V]{kc: kc, groups: newShardedMap[*compactMap[V]]()}
+	x := &groupIndex[V]{kc: kc, groups: newShardedMap[*compactMap[V]]()}
+	x.pack, _ = any(packMember).(func(string, V) (string, V))
+	return x
 }
+
+func packMember(member string, v []byte) (string, []byte) {
+	if len(member)+len(v) == 0 {
+		return "", []byte{}
+	}
+	kv := make([]byte, len(member)+len(v))
+	copy(kv, member)
+	copy(kv[len(member):], v)
+	return bytesToString(kv[:len(member)]), kv[len(member):len(kv):len(kv)]
+}
+
+// copiesValues reports whether the index copies the values it is given, so
+// the reader need not (table.go).
+func (x *groupIndex[V]) copiesValues() bool { return x.pack != nil }
 
 func (x *groupIndex[V]) accept(key string) keyVerdict {
 	g, m, ok := x.kc.Decode(key)
@@ -81,7 +102,17 @@ func (x *groupIndex[V]) set(key string, v V) {
 			gs.set(h, g, members) // copies the name out of the record
 			delta = 1
 		}
-		if members.set(hashKey(members.seed, m), m, v) {
+		mh := hashKey(members.seed, m)
+		if x.pack != nil {
+			// A member that exists moves to the new allocation too: its
+			// old one, holding the old value, becomes garbage.
+			pm, pv := x.pack(m, v)
+			if members.setOwned(mh, pm, pv) {
+				x.members.Add(1)
+			}
+			return delta
+		}
+		if members.set(mh, m, v) {
 			x.members.Add(1)
 		}
 		return delta

@@ -29,7 +29,7 @@ func newPackedMap() packedMap {
 
 // copiesValues marks a store that copies values itself: the reader need not
 // copy them before decoding.
-func (packedMap) copiesValues() {}
+func (packedMap) copiesValues() bool { return true }
 
 // shardOf hashes key once: the top bits choose the shard, the low 32 bits
 // the slot inside it.

@@ -1,6 +1,7 @@
 package ktables
 
 import (
+	"hash/maphash"
 	"log/slog"
 	"strings"
 	"time"
@@ -55,20 +56,6 @@ func (m mark) olderThan(ts int64, p int32) bool {
 	return ts > m.ts || ts == m.ts && p > m.part
 }
 
-// generation is one half of the remembered marks.
-type generation struct {
-	marks map[string]mark
-	maxTs int64 // the latest timestamp among marks
-}
-
-func (g *generation) put(key string, m mark) {
-	if g.marks == nil {
-		g.marks = make(map[string]mark)
-	}
-	g.marks[key] = m
-	g.maxTs = max(g.maxTs, m.ts)
-}
-
 // partProgress is what the reader knows of one partition's progress in
 // time.
 type partProgress struct {
@@ -79,7 +66,12 @@ type partProgress struct {
 // provenance is the reader's convergence state. Only the reader goroutine
 // touches it.
 type provenance struct {
-	young, old generation
+	young, old generation // provenance_marks.go
+	seed       maphash.Seed
+	// homeParts is the partition count home partitions are computed for;
+	// allIndexed: it changed, so every mark is indexed (isHome).
+	homeParts  int
+	allIndexed bool
 	sweptAt    time.Time      // when sweepProvenance last ran
 	parts      []partProgress // by partition number
 	low        int64          // every partition passed this timestamp
@@ -103,20 +95,35 @@ func (r *reader[V]) admit(key string, rec *transport.Record) bool {
 	ts := recordNanos(rec.Timestamp)
 	pv.observe(p, ts)
 	parts := r.pos.Load().parts
-	if len(parts) < 2 && len(pv.young.marks) == 0 && len(pv.old.marks) == 0 {
+	if len(parts) < 2 && pv.young.len() == 0 && pv.old.len() == 0 {
 		return true // one partition: the log order is the order
 	}
-	prev, had := pv.lookup(key)
+	var (
+		h    uint64
+		prev mark
+		had  bool
+	)
+	home := pv.isHome(rec.Key, p, len(parts))
+	if home {
+		h, prev, had = pv.lookupHome(key)
+	} else {
+		h = pv.hash(key)
+		pv.young.index(pv.seedFor())
+		pv.old.index(pv.seedFor())
+		prev, had = pv.lookup(h, key)
+	}
 	if had && prev.part != p {
 		r.noteCrossPartition(key, prev.part, p, len(parts))
 		if !prev.olderThan(ts, p) {
 			return false
 		}
 	}
-	if had || ts >= pv.low {
-		// key aliases the record's bytes: a remembered mark must not pin
-		// the fetch buffer (ADR 7).
-		pv.young.put(strings.Clone(key), mark{ts: ts, part: p})
+	// A home record skips the logs it does not read, so it cannot tell
+	// whether they hold an older mark of its key that it would have to
+	// replace: while a log holds marks that still matter, it is
+	// remembered whatever its timestamp.
+	if had || ts >= pv.low || home && pv.logsMatter() {
+		pv.young.put(h, key, mark{ts: ts, part: p}) // h is computed when young is indexed
 	}
 	if pv.sinceSweep++; pv.sinceSweep >= max(sweepEvery, len(parts)) {
 		r.sweepProvenance(parts)
@@ -129,7 +136,7 @@ func (r *reader[V]) admit(key string, rec *transport.Record) bool {
 // call it with empty batches.
 func (r *reader[V]) provenanceBatchDone() {
 	pv := &r.prov
-	if len(pv.young.marks) == 0 && len(pv.old.marks) == 0 {
+	if pv.young.len() == 0 && pv.old.len() == 0 {
 		return
 	}
 	if time.Since(pv.sweptAt) >= convergenceSkew/4 || r.gate == nil && pv.low < r.started.UnixNano()-int64(convergenceSkew) {
@@ -137,12 +144,75 @@ func (r *reader[V]) provenanceBatchDone() {
 	}
 }
 
-func (pv *provenance) lookup(key string) (mark, bool) {
-	if m, ok := pv.young.marks[key]; ok {
+// isHome reports whether a record of key (its record bytes) read from
+// partition p comes from the partition murmur2 assigns it among n. The
+// partition count is fixed at the first call: once it changes, which
+// partition was a key's home when its mark was made is unknown, so no
+// record counts as home any more and every mark is indexed.
+func (pv *provenance) isHome(key []byte, p int32, n int) bool {
+	switch {
+	case pv.allIndexed:
+		return false
+	case pv.homeParts == 0:
+		pv.homeParts = n
+	case pv.homeParts != n:
+		pv.allIndexed = true
+		return false
+	}
+	return transport.Partition(key, int32(n)) == p
+}
+
+// lookupHome finds the mark of key for a record from key's home partition
+// p. A generation without an index holds home marks only, all from p for
+// this key, and a mark from p needs no comparison (the log order
+// decides): such a generation is skipped, unless an older generation holds
+// a mark from elsewhere, which a later mark of p in the younger one would
+// supersede. h is key's hash when it was computed.
+func (pv *provenance) lookupHome(key string) (h uint64, m mark, had bool) {
+	if !pv.young.indexed && !pv.old.indexed {
+		return 0, mark{}, false
+	}
+	h = pv.hash(key)
+	if pv.young.indexed {
+		if m, ok := pv.young.get(h, key); ok {
+			return h, m, true
+		}
+	}
+	if !pv.old.indexed {
+		return h, mark{}, false
+	}
+	m, had = pv.old.get(h, key)
+	if had && !pv.young.indexed {
+		pv.young.index(pv.seedFor())
+		if ym, ok := pv.young.get(h, key); ok {
+			return h, ym, true
+		}
+	}
+	return h, m, had
+}
+
+// logsMatter reports whether a generation without an index holds marks
+// some partition has not passed yet.
+func (pv *provenance) logsMatter() bool {
+	return !pv.young.indexed && pv.young.len() > 0 && pv.young.maxTs >= pv.low ||
+		!pv.old.indexed && pv.old.len() > 0 && pv.old.maxTs >= pv.low
+}
+
+func (pv *provenance) hash(key string) uint64 { return markHash(pv.seedFor(), key) }
+
+// seedFor returns the marks' hash seed, made on first use.
+func (pv *provenance) seedFor() maphash.Seed {
+	if pv.seed == (maphash.Seed{}) {
+		pv.seed = maphash.MakeSeed()
+	}
+	return pv.seed
+}
+
+func (pv *provenance) lookup(h uint64, key string) (mark, bool) {
+	if m, ok := pv.young.get(h, key); ok {
 		return m, true
 	}
-	m, ok := pv.old.marks[key]
-	return m, ok
+	return pv.old.get(h, key)
 }
 
 // observe folds a record's timestamp into its partition's progress.
@@ -194,9 +264,10 @@ func (r *reader[V]) sweepProvenance(parts []int32) {
 	}
 	pv.low = low
 	if pv.old.maxTs < low {
-		pv.old, pv.young = pv.young, generation{}
-		if pv.old.maxTs < low {
-			pv.old = generation{}
+		if pv.young.maxTs < low {
+			pv.old, pv.young = generation{}, generation{}
+		} else {
+			pv.old, pv.young = pv.young, newGeneration(pv.young.len(), pv.allIndexed)
 		}
 	}
 }

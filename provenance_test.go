@@ -273,3 +273,30 @@ func TestM1RejectedRecordEmitsNoEvent(t *testing.T) {
 		t.Fatalf("OnSet calls %v", hooked)
 	}
 }
+
+// TestM1HomeRecordsFirst: keys written to their murmur2 partitions are read
+// before records of the same keys from other partitions, older and newer,
+// sets and tombstones. The table remembers home records without indexing
+// them until the first record from elsewhere (provenance_marks.go): the
+// result must be SPEC M1's all the same.
+func TestM1HomeRecordsFirst(t *testing.T) {
+	const parts = 4
+	var recs, late []m1Rec
+	for i := range 40 {
+		key := fmt.Sprintf("key-%d", i)
+		home := transport.Partition([]byte(key), parts)
+		other := (home + 1 + int32(i%3)) % parts
+		recs = append(recs, m1Rec{part: home, key: key, val: sv("home"), ts: 20})
+		switch i % 5 {
+		case 0:
+			late = append(late, m1Rec{part: other, key: key, val: sv("older"), ts: 10})
+		case 1:
+			late = append(late, m1Rec{part: other, key: key, val: sv("newer"), ts: 30})
+		case 2:
+			late = append(late, m1Rec{part: other, key: key, ts: 30})
+		case 3:
+			late = append(late, m1Rec{part: other, key: key, ts: 10})
+		}
+	}
+	checkConverges(t, parts, append(recs, late...), 32)
+}

@@ -166,7 +166,9 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		newParts: make(chan discovered),
 		discover: make(chan struct{}, 1),
 	}
-	_, t.packed = st.(interface{ copiesValues() })
+	if c, ok := st.(interface{ copiesValues() bool }); ok {
+		t.packed = c.copiesValues()
+	}
 	t.cloneValues = !t.packed && keepsBytes(codec)
 	var err error
 	if t.onSet, t.onDelete, err = resolveHooks[V](&cfg); err != nil {

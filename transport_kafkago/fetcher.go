@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -75,6 +76,15 @@ type fetcher struct {
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	pos    *transport.Positions
+
+	lastRecords int // records the last Poll returned (Poll is not concurrent)
+
+	// pending is the fetch sent when the last Poll returned records, for
+	// the next Poll (prefetch.go). Only Poll touches it.
+	pending *prefetch
+	mu      sync.Mutex
+	closed  bool
+	wg      sync.WaitGroup // prefetches and their discards
 }
 
 // Poll sends one Fetch request per partition leader, long-polling up to the
@@ -94,21 +104,37 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	defer cancel()
 	defer context.AfterFunc(f.ctx, cancel)()
 
-	reqs, err := f.requests(pctx, marks)
-	if err != nil {
-		return transport.Batch{}, f.ctxErr(ctx, err)
-	}
-	if len(reqs) == 0 {
-		// Nothing to fetch (no partitions, or none the client's metadata
-		// can route yet): wait like an empty long poll.
-		timer := time.NewTimer(f.maxWait)
-		defer timer.Stop()
+	var results []transport.Result[*fetchAPI.Response]
+	if pf := f.takePrefetch(marks); pf != nil {
 		select {
-		case <-timer.C:
-			return transport.Batch{}, nil
+		case <-pf.done:
 		case <-pctx.Done():
+			f.pending = pf // still in flight: the next Poll takes it
 			return transport.Batch{}, f.ctxErr(ctx, pctx.Err())
 		}
+		if pf.err != nil {
+			return transport.Batch{}, f.ctxErr(ctx, pf.err)
+		}
+		results = pf.res
+	}
+	if results == nil {
+		reqs, err := f.requests(pctx, marks)
+		if err != nil {
+			return transport.Batch{}, f.ctxErr(ctx, err)
+		}
+		if len(reqs) == 0 {
+			// Nothing to fetch (no partitions, or none the client's metadata
+			// can route yet): wait like an empty long poll.
+			timer := time.NewTimer(f.maxWait)
+			defer timer.Stop()
+			select {
+			case <-timer.C:
+				return transport.Batch{}, nil
+			case <-pctx.Done():
+				return transport.Batch{}, f.ctxErr(ctx, pctx.Err())
+			}
+		}
+		results = f.send(pctx, reqs)
 	}
 
 	var (
@@ -116,7 +142,15 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr   error
 		outOfRange []int32
 	)
-	for _, res := range f.send(pctx, reqs) {
+	// kafka-go does not tell how many records a response holds before
+	// they are read: the last poll's count is the estimate (a catch-up
+	// polls full responses back to back), so the slice is not regrown
+	// record by record.
+	if f.lastRecords > 0 {
+		b.Records = make([]transport.Record, 0, f.lastRecords)
+	}
+	defer func() { f.lastRecords = len(b.Records) }()
+	for _, res := range results {
 		if res.Err != nil {
 			if firstErr == nil && pctx.Err() == nil {
 				firstErr = res.Err
@@ -148,8 +182,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 					}
 					continue
 				}
-				next, recs, err := f.walk(p, m.Offset, rp)
-				b.Records = append(b.Records, recs...)
+				next, err := f.walk(&b.Records, p, m.Offset, rp)
 				f.pos.Advance(&b, p, m, next)
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -162,6 +195,8 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr = f.ctxErr(ctx, f.t.wrap(pctx, op, f.topic, firstErr))
 	case len(outOfRange) > 0:
 		firstErr = transport.OutOfRange(op, f.topic, outOfRange, kafka.OffsetOutOfRange)
+	case len(b.Records) > 0:
+		f.startPrefetch()
 	}
 	return transport.PollResult(pctx, b, firstErr)
 }
@@ -268,7 +303,11 @@ func (f *fetcher) Assign(positions map[int32]int64) error {
 // Close ends the session. A Poll in progress returns an error matching
 // transport.ErrClosed.
 func (f *fetcher) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
 	f.cancel()
+	f.wg.Wait() // a prefetch ends with the cancel
 	f.t.sessions.Remove(f)
 	return nil
 }

@@ -14,8 +14,8 @@ import (
 // Decoding of one partition's record set into transport records: the
 // translation half of the fetcher (fetcher.go holds the session).
 
-// walk turns one partition's record set into records, starting at pos, and
-// returns the position to fetch next.
+// walk appends one partition's record set to out as records, starting at
+// pos, and returns the position to fetch next.
 //
 // kafka-go's protocol package decodes v2 record batches into
 // *protocol.RecordBatch and *protocol.ControlBatch values and keeps a null
@@ -27,10 +27,10 @@ import (
 // at the very end of a batch (records compacted away) is crossed one offset
 // per response: a response whose only batch holds no record at or after
 // pos proves pos empty.
-func (f *fetcher) walk(p int32, pos int64, rp *fetchAPI.ResponsePartition) (int64, []transport.Record, error) {
+func (f *fetcher) walk(out *[]transport.Record, p int32, pos int64, rp *fetchAPI.ResponsePartition) (int64, error) {
 	rr := rp.RecordSet.Records
 	if rr == nil {
-		return pos, nil, nil
+		return pos, nil
 	}
 	var readers []protocol.RecordReader
 	if s, ok := rr.(*protocol.RecordStream); ok {
@@ -39,7 +39,7 @@ func (f *fetcher) walk(p int32, pos int64, rp *fetchAPI.ResponsePartition) (int6
 		readers = []protocol.RecordReader{rr}
 	}
 	if len(readers) == 0 {
-		return pos, nil, nil
+		return pos, nil
 	}
 
 	// Read committed: the broker lists the aborted transactions overlapping
@@ -51,7 +51,6 @@ func (f *fetcher) walk(p int32, pos int64, rp *fetchAPI.ResponsePartition) (int6
 	}
 
 	start := pos
-	var out []transport.Record
 	var err error
 	for i, r := range readers {
 		control, skip := hs[i].Control, aborted != nil && aborted[i]
@@ -74,13 +73,13 @@ func (f *fetcher) walk(p int32, pos int64, rp *fetchAPI.ResponsePartition) (int6
 				continue
 			}
 			pos = rec.Offset + 1
-			out = append(out, fromKafka(p, rec))
+			*out = append(*out, fromKafka(p, rec))
 		}
 	}
 	if pos == start && err == nil {
 		pos++ // see above: the batch holding pos has nothing at or after it
 	}
-	return pos, out, err
+	return pos, err
 }
 
 func batchHeaders(readers []protocol.RecordReader) []transport.BatchHeader {
@@ -107,9 +106,10 @@ func abortedTxns(in []fetchAPI.ResponseTransaction) []transport.AbortedTxn {
 }
 
 func fromKafka(p int32, r *protocol.Record) transport.Record {
+	key, value := readKeyValue(r.Key, r.Value)
 	rec := transport.Record{
-		Key:       readBytes(r.Key),
-		Value:     readBytes(r.Value),
+		Key:       key,
+		Value:     value,
 		Timestamp: r.Time,
 		Partition: p,
 		Offset:    r.Offset,
@@ -123,17 +123,34 @@ func fromKafka(p int32, r *protocol.Record) transport.Record {
 	return rec
 }
 
-// readBytes copies b out of kafka-go's pooled buffers: nil for a null
-// field, a non-nil (possibly empty) slice otherwise. The copy belongs to the
-// caller (transport package doc).
-func readBytes(b protocol.Bytes) []byte {
-	if b == nil {
-		return nil
+// readKeyValue copies a record's key and value out of kafka-go's pooled
+// buffers: nil for a null field, a non-nil (possibly empty) slice
+// otherwise. The copies belong to the caller (transport package doc). Both
+// share one allocation (one per record, not two: a catch-up reads
+// millions), the key first; each slice is capped at its length, so
+// appending to one never writes into the other.
+func readKeyValue(k, v protocol.Bytes) (key, value []byte) {
+	n := 0
+	if k != nil {
+		n += k.Len()
 	}
-	out := make([]byte, b.Len())
-	_, _ = io.ReadFull(b, out)
-	_ = b.Close()
-	return out
+	if v != nil {
+		n += v.Len()
+	}
+	buf := make([]byte, n)
+	if k != nil {
+		kn := k.Len()
+		key = buf[:kn:kn]
+		_, _ = io.ReadFull(k, key)
+		_ = k.Close()
+		buf = buf[kn:]
+	}
+	if v != nil {
+		value = buf[:len(buf):len(buf)]
+		_, _ = io.ReadFull(v, value)
+		_ = v.Close()
+	}
+	return key, value
 }
 
 func closeBytes(bs ...protocol.Bytes) {

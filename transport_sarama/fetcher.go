@@ -191,6 +191,11 @@ func (f *fetcher) process(rs []fetchResult) (transport.Batch, []int32, error) {
 		firstErr   error
 	)
 	readCommitted := f.cfg.Consumer.IsolationLevel == sarama.ReadCommitted
+	// Sized once from the responses: appending record by record would
+	// regrow (and copy) the slice about log2(n) times per poll.
+	if n := countRecords(f.topic, rs); n > 0 {
+		b.Records = make([]transport.Record, 0, n)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, r := range rs {

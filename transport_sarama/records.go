@@ -133,6 +133,30 @@ func recordsNextOffset(blk *sarama.FetchResponseBlock) (int64, bool) {
 	return v.Elem().Int(), true
 }
 
+// countRecords bounds how many records appendBlock can take from the
+// responses of rs: every decoded record of the topic's blocks.
+func countRecords(topic string, rs []fetchResult) int {
+	n := 0
+	for _, r := range rs {
+		if r.err != nil || r.resp == nil {
+			continue
+		}
+		for _, blk := range r.resp.Blocks[topic] {
+			for _, set := range blk.RecordsSet {
+				switch {
+				case set.RecordBatch != nil:
+					n += len(set.RecordBatch.Records)
+				case set.MsgSet != nil:
+					for _, mb := range set.MsgSet.Messages {
+						n += len(mb.Messages())
+					}
+				}
+			}
+		}
+	}
+	return n
+}
+
 func fromRecord(p int32, off int64, ts time.Time, r *sarama.Record) transport.Record {
 	rec := transport.Record{
 		Key:       r.Key,
