@@ -99,10 +99,10 @@ func (p packedMap) removeBytes(key string) ([]byte, bool) {
 	return e.value(), true
 }
 
-// reserve spreads the expected records over the shards' indexes, capped as
-// shardedMap.reserve is.
+// reserve spreads the expected records over the shards' tables, capped and
+// shared out as shardedMap.reserve does.
 func (p packedMap) reserve(n int) {
-	n = min(n, maxReserve) / shardCount
+	n = perShard(min(n, maxReserve))
 	for i := range p.shards {
 		p.shards[i].reserve(p.seed, n)
 	}
