@@ -33,6 +33,14 @@ var producerDefaults = kafka.ConfigMap{
 	// socket.timeout.ms, so a slow live broker is not taken for dead
 	// (ADR 13).
 	"request.timeout.ms": 2000,
+	// The Go client buffers its Events and ProduceChannel channels for a
+	// million entries each by default: 24 MB of heap per transport, held
+	// for its life, which a table of reference data would spend more on
+	// than on its keys. Delivery reports go to a channel per write and
+	// ProduceChannel is never used, so Events carries only errors and
+	// logs, which the transport drains as they come.
+	"go.events.channel.size":  1024,
+	"go.produce.channel.size": 1,
 }
 
 // sharedDefaults apply to every handle the transport opens. librdkafka

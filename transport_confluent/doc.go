@@ -46,6 +46,9 @@
 //     healing (ADR 13). librdkafka has no dialer hook, so the connections
 //     are not shared-watched as transport.SilenceWatch does for the other
 //     adapters: each notices silence by its own timeout.
+//   - The producer's go.events.channel.size is 1024 and its
+//     go.produce.channel.size 1: the Go client's defaults (a million
+//     entries each) hold 24 MB of heap for the life of a transport.
 //
 // What could not be made to match the other adapters: librdkafka assigns
 // partitions in a time that grows with the square of their count (about
