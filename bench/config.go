@@ -123,7 +123,7 @@ func DefaultConfig(quick bool) Config {
 		Catchup:  cu,
 		MemSizes: []int{10_000, 100_000, 1_000_000}, ReadKeys: 100_000,
 		MemReplayKeys: 100_000, MemVersions: 10, MemChurnKeys: 10_000, MemChurnUpdates: 1_000_000,
-		IdleWindow:      30 * time.Second,
+		IdleWindow: 30 * time.Second,
 		// librdkafka's live churn rows (1M updates, two codecs) take minutes.
 		ScenarioTimeout: 8 * time.Minute, ConnectTimeout: 10 * time.Second,
 	}
