@@ -244,9 +244,7 @@ func (m *compactMap[V]) deleteSlot(i int) {
 	hole := i
 	for j := m.next(i); m.index[j] != 0; j = m.next(j) {
 		home := m.home(hashKey(m.seed, m.entries[posOf(m.index[j])].key()))
-		// Move j back into the hole unless its home lies cyclically in
-		// (hole, j]: then it is already as close to home as it can be.
-		if (j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j) {
+		if movesBack(hole, j, home) {
 			m.index[hole] = m.index[j]
 			hole = j
 		}
@@ -261,4 +259,11 @@ func (m *compactMap[V]) each(fn func(key string, v V) bool) {
 			return
 		}
 	}
+}
+
+// movesBack reports whether the entry in slot j, whose home slot is home,
+// moves back into the hole during a backward-shift delete: unless its home
+// lies cyclically in (hole, j], it is already as close to home as it can be.
+func movesBack(hole, j, home int) bool {
+	return (j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)
 }

@@ -181,7 +181,7 @@ func (t *ptable) deleteSlot(seed maphash.Seed, i int) {
 	hole := i
 	for j := next(i); t.ptrs[j] != nil; j = next(j) {
 		home := homeSlot(hashKey(seed, t.at(j).key()), slots)
-		if (j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j) {
+		if movesBack(hole, j, home) {
 			t.fill(hole, t.tags[j>>2]>>tagShift(j)&tagMask, t.ptrs[j])
 			hole = j
 		}
