@@ -123,8 +123,8 @@ func TestBarrierErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait()
-		c.SetLatency(memtransport.OpFetch, time.Hour) // nothing gets applied
-		time.Sleep(time.Second)                       // (fake time) the parked poll ends; the next one stalls
+		c.SetLatency(memtransport.OpFetch, time.Hour)         // nothing gets applied
+		time.Sleep(ktables.DefaultFetchMaxWait + time.Second) // (fake time) the parked poll ends; the next one stalls
 		if _, err := c.Append("t", recordKV("a", "1")); err != nil {
 			t.Fatal(err)
 		}

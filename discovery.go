@@ -41,6 +41,7 @@ func (t *Table[V]) watchPartitions(ctx context.Context) {
 		}
 		select {
 		case t.newParts <- d:
+			t.waker.wake() // the reader takes them now, not after its long poll
 		case <-ctx.Done():
 			return
 		}

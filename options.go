@@ -71,11 +71,18 @@ func newOption(name string, sc scope, fn func(*config) error) Option {
 	return option{name: name, sc: sc, fn: fn}
 }
 
-// Defaults. The catch-up timeout and fetch wait follow the Python library and
-// Kafka's consumer defaults.
+// Defaults. The catch-up timeout follows the Python library.
+//
+// The fetch long poll is longer than Kafka's consumer default of 500 ms: an
+// idle reader's cost is its polls (at 500 ms they were most of its CPU),
+// and nothing waits for one to end. A record arriving ends the poll at
+// once; a Barrier asks for end offsets on a path of its own; discovery ends
+// the poll to hand over new partitions (pollwake.go); Close cancels it. It
+// stays well inside every adapter's read timeout (sarama's 3 s is the
+// shortest), so a dead connection is still told from a quiet one.
 const (
 	DefaultCatchUpTimeout   = 30 * time.Second
-	DefaultFetchMaxWait     = 500 * time.Millisecond
+	DefaultFetchMaxWait     = 2 * time.Second
 	DefaultPartitionRefresh = 10 * time.Second
 	DefaultRetryBackoffMin  = 50 * time.Millisecond
 	DefaultRetryBackoffMax  = 5 * time.Second
@@ -84,8 +91,9 @@ const (
 
 type config struct {
 	// table
-	catchUpTimeout time.Duration
-	fetchMaxWait   time.Duration
+	catchUpTimeout  time.Duration
+	fetchMaxWait    time.Duration
+	fetchMaxWaitSet bool // WithFetchMaxWait was given: staleness does not shorten it
 	// Hooks in registration order, checked against V at Open (hooks.go):
 	// func(string, V) for flat tables, func(string, string, V) for grouped.
 	onSet, onDelete             []any
@@ -169,8 +177,16 @@ func buildConfig(sc scope, opts []Option) (config, error) {
 	if c.backoffMin > c.backoffMax {
 		return c, optionErr("WithRetryBackoff", "min %s exceeds max %s", c.backoffMin, c.backoffMax)
 	}
+	// An idle table confirms the head once per long poll: several per
+	// staleness bound keep a quiet table from reading as stale.
+	if !c.fetchMaxWaitSet && c.maxStaleness > 0 {
+		c.fetchMaxWait = max(min(c.fetchMaxWait, c.maxStaleness/4), minAutoFetchWait)
+	}
 	return c, nil
 }
+
+// minAutoFetchWait is the shortest long poll a staleness bound chooses.
+const minAutoFetchWait = 10 * time.Millisecond
 
 func positive(d time.Duration) error {
 	if d <= 0 {
@@ -189,11 +205,15 @@ func WithCatchUpTimeout(d time.Duration) Option {
 	})
 }
 
-// WithFetchMaxWait sets the fetch long-poll (default 500 ms). It bounds how
-// soon the reader notices new partitions; it does not affect Barrier latency.
+// WithFetchMaxWait sets the fetch long poll: how long a caught-up reader's
+// fetch waits for records before the broker answers empty (default
+// DefaultFetchMaxWait, or a quarter of WithMaxStaleness when that is
+// shorter). It does not delay records, Barrier, new partitions or Close;
+// shorter polls only confirm the head more often (SPEC T4) at the cost of
+// idle CPU.
 func WithFetchMaxWait(d time.Duration) Option {
 	return newOption("WithFetchMaxWait", scopeTable, func(c *config) error {
-		c.fetchMaxWait = d
+		c.fetchMaxWait, c.fetchMaxWaitSet = d, true
 		return positive(d)
 	})
 }

@@ -101,6 +101,7 @@ type reader[V any] struct {
 	// Assign failed); they are offered again before every Poll.
 	unassigned map[int32]int64
 	newParts   <-chan discovered
+	waker      *pollWaker // discovery's way to end a poll early (pollwake.go)
 	bo         backoff
 	prov       provenance // cross-partition convergence (provenance.go, SPEC M1)
 	// grace, when positive, bounds the first Poll: the end of it without a
@@ -123,7 +124,7 @@ func (r *reader[V]) run(ctx context.Context) {
 		default:
 		}
 		r.assign(nil)
-		b, err := r.poll(ctx)
+		b, woke, err := r.poll(ctx)
 		// What arrived is applied before the error is looked at, as
 		// io.Reader's contract says (SPEC X3).
 		if herr := r.apply(b); herr != nil {
@@ -131,7 +132,7 @@ func (r *reader[V]) run(ctx context.Context) {
 			return
 		}
 		r.table.observeBatch(len(b.Records)) // observer.go: the batch, with the lag it left
-		if err == nil {
+		if err == nil && !woke {
 			r.bo.reset()
 			// Before the gate: whoever wakes on catch-up reads a freshness
 			// that already holds the fetch that completed it (SPEC T3).
@@ -154,19 +155,22 @@ func (r *reader[V]) run(ctx context.Context) {
 	}
 }
 
-// poll is one Poll; the first may be cut short by the grace.
-func (r *reader[V]) poll(ctx context.Context) (transport.Batch, error) {
-	if r.grace <= 0 {
-		return r.fetcher.Poll(ctx)
-	}
-	pctx, cancel := context.WithTimeout(ctx, r.grace)
-	defer cancel()
+// poll is one Poll. The first may be cut short by the grace, any by a
+// wake (pollwake.go): neither is an error, only an early answer. woke
+// reports a poll a wake cut short, which confirms nothing about the head.
+func (r *reader[V]) poll(ctx context.Context) (_ transport.Batch, woke bool, _ error) {
+	grace := r.grace
 	r.grace = 0
+	pctx, done := r.waker.arm(ctx, grace)
+	defer done()
 	b, err := r.fetcher.Poll(pctx)
-	if err != nil && pctx.Err() != nil && ctx.Err() == nil && !transport.IsFatal(err) {
-		err = nil // the grace ended the long poll: no news, and no refusal
+	if pctx.Err() != nil && ctx.Err() == nil {
+		woke = grace <= 0 || !errors.Is(pctx.Err(), context.DeadlineExceeded)
+		if err != nil && !transport.IsFatal(err) {
+			err = nil // the grace or a wake ended the long poll: no news, and no refusal
+		}
 	}
-	return b, err
+	return b, woke, err
 }
 
 // recover resolves a Poll error: positions out of range move, an unknown

@@ -14,8 +14,10 @@ import (
 // The head is confirmed by a completed fetch that leaves no partition behind
 // the high watermarks reported (or, for a transport that reports none, by a
 // long poll that found nothing new). A live table confirms it on every fetch,
-// at least every WithFetchMaxWait; so d should be several times that. The
-// clock runs from Open: a table still replaying after d is stale too.
+// at least once per long poll; unless WithFetchMaxWait is given, the long
+// poll is shortened to a quarter of d, so a quiet table confirms it four
+// times per bound. The clock runs from Open: a table still replaying after d
+// is stale too.
 //
 // Staleness is a flag beside Status, not a status of its own: a stale table
 // is still caught up (or degraded) and keeps serving; it only says its copy

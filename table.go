@@ -54,6 +54,7 @@ type Table[V any] struct {
 
 	newParts chan discovered // partitions found after open, to the reader
 	discover chan struct{}   // freshness.go: Barrier/WaitFor ask for discovery now (SPEC B6, T2)
+	waker    pollWaker       // cuts the reader's long poll short for new partitions
 	fresh    freshness       // freshness.go: lag, head confirmation, staleness (SPEC T3, T4)
 	ob       observing       // observer.go
 	cancel   context.CancelFunc
@@ -163,7 +164,7 @@ func newTable[V any](tr transport.Transport, topic string, codec Codec[V], st st
 		caughtUp: make(chan struct{}),
 		failed:   make(chan struct{}),
 		closed:   make(chan struct{}),
-		newParts: make(chan discovered),
+		newParts: make(chan discovered, 1), // buffered: discovery wakes the reader after handing over (pollwake.go)
 		discover: make(chan struct{}, 1),
 	}
 	if c, ok := st.(interface{ copiesValues() bool }); ok {
@@ -358,6 +359,7 @@ func (t *Table[V]) newReader(f transport.Fetcher, gate map[int32]int64) *reader[
 		fetcher:     f,
 		gate:        gate,
 		newParts:    t.newParts,
+		waker:       &t.waker,
 		bo:          newBackoff(&t.cfg),
 	}
 }

@@ -99,7 +99,8 @@ func (r *rawConfluent) EndOffsets(ctx context.Context, topic string, parts []int
 }
 
 func (r *rawConfluent) Consume(ctx context.Context, topic string, from map[int32]int64, fn func(Rec) bool) error {
-	cc := kafka.ConfigMap{"group.id": fmt.Sprintf("bench-raw-%d", time.Now().UnixNano()), "enable.auto.commit": false}
+	cc := kafka.ConfigMap{"group.id": fmt.Sprintf("bench-raw-%d", time.Now().UnixNano()), "enable.auto.commit": false,
+		"fetch.wait.max.ms": int(rawFetchWait.Milliseconds())}
 	for k, v := range r.conf {
 		cc[k] = v
 	}

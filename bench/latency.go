@@ -274,7 +274,7 @@ func runBarrier(e *Env) ([]*Metric, error) {
 		target *Target
 	}
 	modes := []mode{
-		{"idle, default (500 ms fetch wait)", func() error { return def.Barrier(ctx) }, false, &Target{AtMost, 2}},
+		{"idle, default fetch wait", func() error { return def.Barrier(ctx) }, false, &Target{AtMost, 2}},
 		{"idle, WithFetchMaxWait(50ms)", func() error { return tuned.Barrier(ctx) }, false, nil},
 		{"under continuous writes, default", func() error { return def.Barrier(ctx) }, true, nil},
 	}

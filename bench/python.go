@@ -12,7 +12,7 @@ var pythonFigures = []struct {
 }{
 	{"propagation p50", "0.64 ms", med("propagation", "p50")},
 	{"propagation p99", "0.91 ms", med("propagation", "p99")},
-	{"idle barrier p50, default settings", "~500–700 ms", med("barrier", "idle, default (500 ms fetch wait) p50")},
+	{"idle barrier p50, default settings", "~500–700 ms", med("barrier", "idle, default fetch wait p50")},
 	{"idle barrier p50, tuned", "~30 ms", med("barrier", "idle, WithFetchMaxWait(50ms) p50")},
 	{"write latency p50, 1 in flight", "0.26 ms", med("writes", "latency p50, 1 in flight")},
 	{"writes/s at 64 in flight", "~18k", med("writes", "throughput, 64 writers")},

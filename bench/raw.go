@@ -13,6 +13,8 @@ import (
 	"github.com/segmentio/kafka-go/protocol"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ktables/ktables"
 )
 
 // Raw is a Kafka client used directly, in the simplest correct way, as the
@@ -57,7 +59,7 @@ type writersTuner interface {
 
 // rawFetchWait is the raw consumers' long poll: the same as a table's
 // default fetch wait, so idle CPU and propagation compare like with like.
-const rawFetchWait = 500 * time.Millisecond
+const rawFetchWait = ktables.DefaultFetchMaxWait
 
 // ---- franz-go
 
@@ -104,7 +106,7 @@ func (r *rawFranz) Consume(ctx context.Context, topic string, from map[int32]int
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(r.seeds...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offs}),
-		kgo.FetchMaxWait(rawFetchWait)) // kgo's default is 5 s
+		kgo.FetchMaxWait(rawFetchWait)) // kgo's default is 5 s, tables' 2 s
 	if err != nil {
 		return err
 	}
@@ -191,7 +193,7 @@ func (r *rawSarama) EndOffsets(_ context.Context, topic string, parts []int32) (
 // Consume is the loop a competent sarama user writes for speed: the same
 // Broker.Fetch loop the adapter runs (sarama's ConsumePartition, with a
 // goroutine and channels per partition, is 1.6× slower), one request per
-// partition leader covering all its partitions, long-polling 500 ms.
+// partition leader covering all its partitions, long-polling rawFetchWait.
 func (r *rawSarama) Consume(ctx context.Context, topic string, from map[int32]int64, fn func(Rec) bool) error {
 	pos := make(map[int32]int64, len(from))
 	byLeader := map[string][]int32{}
@@ -393,7 +395,7 @@ func (r *rawKafkaGo) EndOffsets(ctx context.Context, topic string, parts []int32
 }
 
 // Consume is the fast loop a kafka-go user writes: kafka.Client.Fetch per
-// partition (one goroutine each), long-polling 500 ms, reading each key and
+// partition (one goroutine each), long-polling rawFetchWait, reading each key and
 // value out of kafka-go's pooled buffers into its own slice. kafka.Reader's
 // ReadMessage adds a goroutine, channel and message conversion per record.
 func (r *rawKafkaGo) Consume(ctx context.Context, topic string, from map[int32]int64, fn func(Rec) bool) error {

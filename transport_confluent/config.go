@@ -137,6 +137,9 @@ func readCommitted(conf kafka.ConfigMap) bool {
 }
 
 // consumerConfig is the ConfigMap of one fetch session's consumer.
+// maxBrokerWait caps the broker-side long poll librdkafka asks for.
+const maxBrokerWait = 500 * time.Millisecond
+
 func consumerConfig(base kafka.ConfigMap, opts transport.FetchOptions, maxWait time.Duration) kafka.ConfigMap {
 	m := maps.Clone(base)
 	for k := range producerDefaults {
@@ -150,7 +153,12 @@ func consumerConfig(base kafka.ConfigMap, opts transport.FetchOptions, maxWait t
 	if _, set := m["isolation.level"]; !set {
 		m["isolation.level"] = isolationDefault
 	}
-	m["fetch.wait.max.ms"] = int(maxWait.Milliseconds())
+	// librdkafka's consumer close waits for the fetch in flight, so its
+	// long poll bounds Transport.Close: it stays at Kafka's default however
+	// long the caller's Poll waits (Poll waits out its MaxWait over several
+	// broker fetches). Its idle CPU is its own threads' more than these
+	// fetches'.
+	m["fetch.wait.max.ms"] = int(min(maxWait, maxBrokerWait).Milliseconds())
 	if opts.MaxBytes > 0 {
 		m["fetch.max.bytes"] = int(opts.MaxBytes)
 	}
