@@ -13,30 +13,31 @@ import (
 
 	"github.com/ktables/ktables/transport"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Broker is the Kafka cluster one scenario run uses: a fresh in-process kfake
-// cluster, or the external cluster named by the caller (-brokers or
-// KTABLES_BROKERS), which is then shared and never closed.
+// Broker is the Kafka cluster one scenario run uses: a fresh kfake cluster
+// in a child process (brokerproc.go), or the external cluster named by the
+// caller (-brokers or KTABLES_BROKERS), which is then shared and never
+// closed.
 type Broker struct {
 	Seeds []string
-	fake  *kfake.Cluster
+	fake  *brokerProc
 	cl    *kgo.Client // seeding and admin, batched producer
 	adm   *kadm.Client
 }
 
-// StartBroker starts a single-broker kfake cluster when external is empty,
-// or connects to external after checking it answers within timeout.
+// StartBroker starts a single-broker kfake cluster in a child process when
+// external is empty, or connects to external after checking it answers
+// within timeout. The binary must call RunChildIfRequested first thing.
 func StartBroker(ctx context.Context, external []string, timeout time.Duration) (*Broker, error) {
 	b := &Broker{Seeds: external}
 	if len(external) == 0 {
-		c, err := kfake.NewCluster(kfake.NumBrokers(1))
+		p, seeds, err := startBrokerProc(timeout)
 		if err != nil {
-			return nil, fmt.Errorf("start kfake: %w", err)
+			return nil, err
 		}
-		b.fake, b.Seeds = c, c.ListenAddrs()
+		b.fake, b.Seeds = p, seeds
 	} else if err := CheckReachable(ctx, external, timeout); err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func CheckReachable(ctx context.Context, seeds []string, timeout time.Duration) 
 // Kind describes the broker for the report.
 func (b *Broker) Kind() string {
 	if b.fake != nil {
-		return "in-process kfake (github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c), 1 broker, loopback"
+		return "kfake (github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c) in a child process, 1 broker, loopback"
 	}
 	return "external cluster " + strings.Join(b.Seeds, ",")
 }
@@ -89,7 +90,7 @@ func (b *Broker) Close() {
 		b.cl.Close()
 	}
 	if b.fake != nil {
-		b.fake.Close()
+		b.fake.close()
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 
 // ChildEnv carries an idle-reader job to a child process: the idle CPU
 // scenario runs each reader in a process of its own, so that the broker
-// (in-process kfake, in the parent) and the harness are not counted.
+// (kfake, in a process of its own) and the harness are not counted.
 const ChildEnv = "KTABLES_BENCH_CHILD"
 
 type childJob struct {
@@ -34,10 +34,13 @@ type childResult struct {
 	Err  string
 }
 
-// RunChildIfRequested runs an idle-reader job and exits when this process
-// was started as one (ChildEnv set); otherwise it returns at once. Call it
-// first thing in main and TestMain.
+// RunChildIfRequested runs the broker (BrokerEnv set) or an idle-reader job
+// (ChildEnv set) and exits when this process was started as one; otherwise
+// it returns at once. Call it first thing in main and TestMain.
 func RunChildIfRequested() {
+	if os.Getenv(BrokerEnv) != "" {
+		runBrokerChild()
+	}
 	spec := os.Getenv(ChildEnv)
 	if spec == "" {
 		return

@@ -6,7 +6,7 @@
 //	go run ./bench/cmd/report -adapters franz -brokers localhost:9092
 //
 // With neither -brokers nor KTABLES_BROKERS, each scenario runs on a fresh
-// in-process kfake cluster.
+// kfake cluster in a child process.
 package main
 
 import (
@@ -46,7 +46,7 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	out := fs.String("out", "docs/PERFORMANCE.md", "markdown file to write")
 	repeats := fs.Int("repeats", 0, "repeats per measurement (default 3, quick 1)")
 	adapters := fs.String("adapters", strings.Join(bench.AdapterNames(), ","), "comma-separated adapters")
-	brokers := fs.String("brokers", os.Getenv("KTABLES_BROKERS"), "comma-separated seed brokers of an external cluster (default KTABLES_BROKERS; empty: in-process kfake)")
+	brokers := fs.String("brokers", os.Getenv("KTABLES_BROKERS"), "comma-separated seed brokers of an external cluster (default KTABLES_BROKERS; empty: kfake in a child process)")
 	svgDir := fs.String("svg-dir", "docs/perf", "folder for the SVG plots")
 	from := fs.String("from", "", "re-render from a saved results.json instead of running")
 	scenarios := fs.String("scenarios", "", "comma-separated scenarios to run (default all: "+strings.Join(bench.ScenarioNames(), ",")+")")
