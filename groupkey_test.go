@@ -200,3 +200,19 @@ func BenchmarkKeyCodecDecodeHugePrefix(b *testing.B) {
 		}
 	}
 }
+
+// The ASCII fast path of Decode hands over to rune counting when a
+// group's code points are not all one byte, wherever the first wide one is.
+func TestLengthPrefixedDecodeMixedWidthGroups(t *testing.T) {
+	for _, c := range []struct{ key, group, member string }{
+		{"3:abühost", "abü", "host"},
+		{"3:übchost", "übc", "host"},
+		{"2:a€€", "a€", "€"},
+		{"4:abcdé", "abcd", "é"},
+	} {
+		g, m, ok := ktables.DefaultKeyCodec.Decode(c.key)
+		if !ok || g != c.group || m != c.member {
+			t.Errorf("Decode(%q) = %q, %q, %v; want %q, %q", c.key, g, m, ok, c.group, c.member)
+		}
+	}
+}
