@@ -1,8 +1,10 @@
 package ktables
 
 import (
+	"cmp"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -118,24 +120,42 @@ func TestSnapshotCacheFreedWhenAbandoned(t *testing.T) {
 // before and after the call must match the copy exactly.
 func TestSnapshotCachePointInTime(t *testing.T) {
 	const keys, ops = 200, 30_000
-	type op struct {
-		key string
-		val string // "" removes
-	}
+	b := bytesStore{newPackedMap()}
+	plan := randomPlan(keys, ops)
+	shots := copiesDuring(plan, b.snapshot, func(o planOp) {
+		if o.val == "" {
+			b.remove(o.key)
+		} else {
+			b.set(o.key, []byte(o.val))
+		}
+	})
+	checkPointInTime(t, plan, shots)
+}
+
+// planOp sets key to val, or removes it when val is empty.
+type planOp struct{ key, val string }
+
+func randomPlan(keys, ops int) []planOp {
 	rng := rand.New(rand.NewPCG(3, 3))
-	plan := make([]op, ops)
+	plan := make([]planOp, ops)
 	for i := range plan {
 		plan[i].key = "k" + strconv.Itoa(i%keys)
 		if rng.IntN(5) != 0 {
 			plan[i].val = strconv.Itoa(i)
 		}
 	}
-	b := bytesStore{newPackedMap()}
+	return plan
+}
+
+// shot is a copy taken after from ops were done and before to+1 were.
+type shot struct {
+	from, to int64
+	m        map[string][]byte
+}
+
+// copiesDuring applies plan while two goroutines take copies.
+func copiesDuring(plan []planOp, copyOf func() map[string][]byte, apply func(planOp)) []shot {
 	var done atomic.Int64
-	type shot struct {
-		from, to int64
-		m        map[string][]byte
-	}
 	var mu sync.Mutex
 	var shots []shot
 	var wg sync.WaitGroup
@@ -149,7 +169,7 @@ func TestSnapshotCachePointInTime(t *testing.T) {
 				default:
 				}
 				from := done.Load()
-				m := b.snapshot()
+				m := copyOf()
 				to := done.Load()
 				mu.Lock()
 				shots = append(shots, shot{from, to, m})
@@ -158,50 +178,50 @@ func TestSnapshotCachePointInTime(t *testing.T) {
 		})
 	}
 	for i, o := range plan {
-		if o.val == "" {
-			b.remove(o.key)
-		} else {
-			b.set(o.key, []byte(o.val))
-		}
+		apply(o)
 		done.Store(int64(i + 1))
 	}
 	close(stop)
 	wg.Wait()
+	return shots
+}
+
+// checkPointInTime fails unless every copy equals the state after the
+// first s ops of plan for some s it could have seen.
+func checkPointInTime(t *testing.T, plan []planOp, shots []shot) {
+	t.Helper()
 	if len(shots) == 0 {
-		t.Fatal("no snapshots taken")
+		t.Fatal("no copies taken")
 	}
-	state := func(s int64) map[string]string {
-		m := map[string]string{}
-		for _, o := range plan[:s] {
-			if o.val == "" {
-				delete(m, o.key)
-			} else {
-				m[o.key] = o.val
-			}
+	slices.SortFunc(shots, func(a, b shot) int { return cmp.Compare(a.from, b.from) })
+	step := func(st map[string]string, o planOp) {
+		if o.val == "" {
+			delete(st, o.key)
+		} else {
+			st[o.key] = o.val
 		}
-		return m
 	}
+	st, at := map[string]string{}, int64(0)
 	for _, sh := range shots {
-		st := state(sh.from)
-		matched := false
-		for s := sh.from; s <= min(sh.to+1, ops); s++ {
-			if s > sh.from {
-				if o := plan[s-1]; o.val == "" {
-					delete(st, o.key)
-				} else {
-					st[o.key] = o.val
-				}
-			}
-			if equalSnap(sh.m, st) {
+		for ; at < sh.from; at++ {
+			step(st, plan[at])
+		}
+		ahead, matched := maps.Clone(st), false
+		for s := sh.from; ; s++ {
+			if equalSnap(sh.m, ahead) {
 				matched = true
 				break
 			}
+			if s >= min(sh.to+1, int64(len(plan))) {
+				break
+			}
+			step(ahead, plan[s])
 		}
 		if !matched {
-			t.Fatalf("snapshot taken between ops %d and %d matches no state in between", sh.from, sh.to)
+			t.Fatalf("copy taken between ops %d and %d matches no state in between", sh.from, sh.to)
 		}
 	}
-	t.Logf("%d snapshots checked", len(shots))
+	t.Logf("%d copies checked", len(shots))
 }
 
 func equalSnap(got map[string][]byte, want map[string]string) bool {
