@@ -89,3 +89,44 @@ func heapAfterGC() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
 }
+
+// BenchmarkPackedSetTracking: one update of a 100k-key packed store with
+// no Snapshot cache (the writer only tests a flag) and with one (the
+// writer also records the key); an untimed Snapshot every 10,000 updates
+// keeps the cache below its limit.
+func BenchmarkPackedSetTracking(b *testing.B) {
+	const n = 100_000
+	val := make([]byte, 100)
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key-%09d", i)
+	}
+	for _, cached := range []bool{false, true} {
+		name := "no-cache"
+		if cached {
+			name = "cache"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := bytesStore{newPackedMap()}
+			s.reserve(n)
+			for _, k := range keys {
+				s.set(k, val)
+			}
+			if cached {
+				s.snapshot()
+			}
+			i := 0
+			for b.Loop() {
+				s.set(keys[i*7919%n], val)
+				if i++; cached && i%10_000 == 0 {
+					b.StopTimer()
+					s.snapshot()
+					b.StartTimer()
+				}
+			}
+			if cached != (s.cache.m != nil) {
+				b.Fatalf("cache present: %v", s.cache.m != nil)
+			}
+		})
+	}
+}
