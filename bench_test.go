@@ -119,6 +119,25 @@ func BenchmarkSnapshot(b *testing.B) {
 			}
 		}
 	})
+	// Copies from GOMAXPROCS goroutines at once (run with -cpu 2).
+	b.Run("ktables-parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if len(tbl.Snapshot()) != 100_000 {
+					panic("short")
+				}
+			}
+		})
+	})
+	b.Run("maps.Clone-parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if len(maps.Clone(raw)) != 100_000 {
+					panic("short")
+				}
+			}
+		})
+	})
 }
 
 // BenchmarkGetParallelWhileApplying: lookups from 2 goroutines (run with
@@ -416,6 +435,24 @@ func BenchmarkGroupedMembers100(b *testing.B) {
 				b.Fatal("wrong size")
 			}
 		}
+	})
+	b.Run("ktables-parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if len(tbl.Members("service-7")) != 100 {
+					panic("wrong size")
+				}
+			}
+		})
+	})
+	b.Run("maps.Clone-parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if len(maps.Clone(raw)) != 100 {
+					panic("wrong size")
+				}
+			}
+		})
 	})
 }
 

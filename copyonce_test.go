@@ -150,13 +150,12 @@ func TestApplyNeverRetainsFetchBuffer(t *testing.T) {
 			_ = g
 		}
 		x := idx.groups
-		x.cellChunks(func(part []cell[*compactMap[[]byte]]) bool {
+		x.cellChunks(func(part []cell[*memberSet[[]byte]]) bool {
 			for i := range part {
 				check(t, buf, "group "+part[i].key(), unsafe.Pointer(part[i].kp))
-				part[i].val.each(func(m string, _ []byte) bool {
+				for m := range part[i].val.m {
 					check(t, buf, "stored member "+m, unsafe.Pointer(unsafe.StringData(m)))
-					return true
-				})
+				}
 			}
 			return true
 		})

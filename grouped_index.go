@@ -1,6 +1,8 @@
 package ktables
 
 import (
+	"maps"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 )
@@ -8,9 +10,14 @@ import (
 // groupIndex is the grouped table's store: {group: {member: value}},
 // sharded by group, maintained incrementally by the reader (SPEC G3). It is
 // the only copy of the data: a grouped table keeps no flat map beside it.
+//
+// A group's members are a plain Go map, so Members is maps.Clone, which
+// copies the map's memory whole instead of inserting member by member
+// (ADR 17). At group sizes of tens to hundreds a Go map costs about what a
+// compactMap does per member.
 type groupIndex[V any] struct {
 	kc      KeyCodec
-	groups  *shardedMap[*compactMap[V]]
+	groups  *shardedMap[*memberSet[V]]
 	members atomic.Int64
 	// pack, for []byte values, copies a member name and its value into one
 	// allocation, name first, returning the name's copy and the value's:
@@ -26,8 +33,19 @@ type groupIndex[V any] struct {
 
 var _ store[int] = (*groupIndex[int])(nil)
 
+// memberSet is one group's members. A Go map never shrinks, and maps.Clone
+// copies its whole capacity, so peak remembers the most members it held:
+// once fewer than a quarter are left, the map is rebuilt to size.
+type memberSet[V any] struct {
+	m    map[string]V
+	peak int
+}
+
+// shrinkBelow is the smallest peak worth rebuilding a group's map for.
+const shrinkBelow = 64
+
 func newGroupIndex[V any](kc KeyCodec) *groupIndex[V] {
-	x := &groupIndex[V]{kc: kc, groups: newShardedMap[*compactMap[V]]()}
+	x := &groupIndex[V]{kc: kc, groups: newShardedMap[*memberSet[V]]()}
 	x.pack, _ = any(packMember).(func(string, V) (string, V))
 	return x
 }
@@ -84,9 +102,9 @@ func (x *groupIndex[V]) get(key string) (V, bool) {
 }
 
 func (x *groupIndex[V]) member(group, member string) (v V, ok bool) {
-	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) {
-		if members, found := gs.get(h, group); found {
-			v, ok = members.get(hashKey(members.seed, member), member)
+	x.groups.view(group, func(gs *compactMap[*memberSet[V]], h uint64) {
+		if ms, found := gs.get(h, group); found {
+			v, ok = ms.m[member]
 		}
 	})
 	return v, ok
@@ -94,26 +112,28 @@ func (x *groupIndex[V]) member(group, member string) (v V, ok bool) {
 
 func (x *groupIndex[V]) set(key string, v V) {
 	g, m := x.split(key)
-	x.groups.update(g, func(gs *compactMap[*compactMap[V]], h uint64) int {
-		members, ok := gs.get(h, g)
+	x.groups.update(g, func(gs *compactMap[*memberSet[V]], h uint64) int {
+		ms, ok := gs.get(h, g)
 		delta := 0
 		if !ok {
-			members = newCompactMap[V](gs.seed)
-			gs.set(h, g, members) // copies the name out of the record
+			ms = &memberSet[V]{m: map[string]V{}}
+			gs.set(h, g, ms) // copies the name out of the record
 			delta = 1
 		}
-		mh := hashKey(members.seed, m)
+		// Assigning to a present key replaces the map's key string too,
+		// so the name stored is always a copy, never the record's bytes
+		// (ADR 15). Packed, the name shares the value's new allocation and
+		// the old one, holding the old value, becomes garbage.
 		if x.pack != nil {
-			// A member that exists moves to the new allocation too: its
-			// old one, holding the old value, becomes garbage.
-			pm, pv := x.pack(m, v)
-			if members.setOwned(mh, pm, pv) {
-				x.members.Add(1)
-			}
-			return delta
+			m, v = x.pack(m, v)
+		} else {
+			m = strings.Clone(m)
 		}
-		if members.set(mh, m, v) {
+		n := len(ms.m)
+		ms.m[m] = v
+		if len(ms.m) > n {
 			x.members.Add(1)
+			ms.peak = max(ms.peak, len(ms.m))
 		}
 		return delta
 	})
@@ -121,18 +141,24 @@ func (x *groupIndex[V]) set(key string, v V) {
 
 func (x *groupIndex[V]) remove(key string) (old V, ok bool) {
 	g, m := x.split(key)
-	x.groups.update(g, func(gs *compactMap[*compactMap[V]], h uint64) int {
-		members, found := gs.get(h, g)
+	x.groups.update(g, func(gs *compactMap[*memberSet[V]], h uint64) int {
+		ms, found := gs.get(h, g)
 		if !found {
 			return 0
 		}
-		if old, ok = members.remove(hashKey(members.seed, m), m); !ok {
+		if old, ok = ms.m[m]; !ok {
 			return 0
 		}
+		delete(ms.m, m)
 		x.members.Add(-1)
-		if members.len() == 0 {
+		switch n := len(ms.m); {
+		case n == 0:
 			gs.remove(h, g) // the last member leaves: the group is gone
 			return -1
+		case ms.peak >= shrinkBelow && n < ms.peak/4:
+			// The shard's write lock is held: no reader is in the map.
+			ms.m = resized(ms.m)
+			ms.peak = n
 		}
 		return 0
 	})
@@ -149,9 +175,9 @@ func (x *groupIndex[V]) trim()       {}
 func (x *groupIndex[V]) groupCount() int { return x.groups.len() }
 
 func (x *groupIndex[V]) memberCount(group string) (n int) {
-	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) {
-		if members, ok := gs.get(h, group); ok {
-			n = members.len()
+	x.groups.view(group, func(gs *compactMap[*memberSet[V]], h uint64) {
+		if ms, ok := gs.get(h, group); ok {
+			n = len(ms.m)
 		}
 	})
 	return n
@@ -163,12 +189,11 @@ func (x *groupIndex[V]) all(yield func(GroupMember, V) bool) {
 	var buf []entry[V]
 	for _, g := range x.groupNames() {
 		buf = buf[:0]
-		x.groups.view(g, func(gs *compactMap[*compactMap[V]], h uint64) {
-			if members, ok := gs.get(h, g); ok {
-				members.each(func(k string, v V) bool {
+		x.groups.view(g, func(gs *compactMap[*memberSet[V]], h uint64) {
+			if ms, ok := gs.get(h, g); ok {
+				for k, v := range ms.m {
 					buf = append(buf, entry[V]{k, v})
-					return true
-				})
+				}
 			}
 		})
 		for _, e := range buf {
@@ -180,40 +205,43 @@ func (x *groupIndex[V]) all(yield func(GroupMember, V) bool) {
 }
 
 func (x *groupIndex[V]) hasGroup(group string) (ok bool) {
-	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) { _, ok = gs.get(h, group) })
+	x.groups.view(group, func(gs *compactMap[*memberSet[V]], h uint64) { _, ok = gs.get(h, group) })
 	return ok
 }
 
 // membersOf copies one group's members.
 func (x *groupIndex[V]) membersOf(group string) map[string]V {
 	var out map[string]V
-	x.groups.view(group, func(gs *compactMap[*compactMap[V]], h uint64) {
-		if members, ok := gs.get(h, group); ok {
-			out = make(map[string]V, members.len())
-			members.each(func(m string, v V) bool { out[m] = v; return true })
+	x.groups.view(group, func(gs *compactMap[*memberSet[V]], h uint64) {
+		if ms, ok := gs.get(h, group); ok {
+			out = maps.Clone(ms.m)
 		}
 	})
+	return out
+}
+
+// resized copies m into a map sized for what it holds now.
+func resized[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
 	return out
 }
 
 // nested copies the whole index in one pass at one point in time.
 func (x *groupIndex[V]) nested() map[string]map[string]V {
 	var out map[string]map[string]V
-	x.groups.frozen(func(n int, each func(func(*cell[*compactMap[V]]))) {
+	x.groups.frozen(func(n int, each func(func(*cell[*memberSet[V]]))) {
 		out = make(map[string]map[string]V, n)
-		each(func(c *cell[*compactMap[V]]) {
-			members := c.val
-			cp := make(map[string]V, members.len())
-			members.each(func(m string, v V) bool { cp[m] = v; return true })
-			out[c.key()] = cp
-		})
+		each(func(c *cell[*memberSet[V]]) { out[c.key()] = maps.Clone(c.val.m) })
 	})
 	return out
 }
 
 func (x *groupIndex[V]) groupNames() []string {
 	names := make([]string, 0, x.groups.len())
-	x.groups.chunks(func(part []entry[*compactMap[V]]) bool {
+	x.groups.chunks(func(part []entry[*memberSet[V]]) bool {
 		for _, e := range part {
 			names = append(names, e.key)
 		}

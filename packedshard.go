@@ -207,7 +207,10 @@ type pshard struct {
 	mu  sync.RWMutex  // the writer holds it; frozen views share it
 	seq atomic.Uint32 // odd while a remove rearranges the table in place
 	tab atomic.Pointer[ptable]
-	_   [40]byte // keep neighbouring shards off one cache line
+	// dirty lists the keys changed since the Snapshot cache was patched,
+	// while there is one (snapcache.go).
+	dirty []string
+	_     [16]byte // keep neighbouring shards off one cache line
 }
 
 // readRetries is how often a read runs again after a writer rearranged the
@@ -232,40 +235,48 @@ func (s *pshard) get(h uint64, key string) *kv {
 	return p
 }
 
-// set stores p under its key and reports whether the key is new.
-func (s *pshard) set(seed maphash.Seed, h uint64, p *kv) bool {
+// set stores p under its key and reports whether the key is new, and
+// whether the Snapshot cache's log passed its limit.
+func (s *pshard) set(seed maphash.Seed, h uint64, p *kv, log *snapLog) (added, over bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if log.on {
+		over = s.record(log, p.key())
+	}
 	t := s.tab.Load()
 	if i := t.find(h, p.key()); i >= 0 {
 		atomic.StorePointer(&t.ptrs[i], unsafe.Pointer(p))
-		return false
+		return false, over
 	}
 	if t.full() {
 		t = t.rebuilt(seed, max(minIndex, 2*len(t.ptrs)))
 		s.tab.Store(t)
 	}
 	t.place(h, p)
-	return true
+	return true, over
 }
 
-// remove deletes key and returns its entry.
-func (s *pshard) remove(seed maphash.Seed, h uint64, key string) *kv {
+// remove deletes key and returns its entry, and whether the Snapshot
+// cache's log passed its limit.
+func (s *pshard) remove(seed maphash.Seed, h uint64, key string, log *snapLog) (_ *kv, over bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tab.Load()
 	i := t.find(h, key)
 	if i < 0 {
-		return nil
+		return nil, false
 	}
 	old := t.at(i)
+	if log.on {
+		over = s.record(log, old.key())
+	}
 	s.seq.Add(1)
 	t.deleteSlot(seed, i)
 	s.seq.Add(1)
 	if len(t.ptrs) > 64 && t.n < len(t.ptrs)/8 {
 		s.tab.Store(t.rebuilt(seed, pSlotsFor(t.n)))
 	}
-	return old
+	return old, over
 }
 
 // resize publishes a table of the size slots picks for the current one,

@@ -144,6 +144,7 @@ func TestPackedShardReadsDuringShifts(t *testing.T) {
 	var sh pshard
 	sh.tab.Store(newPtable(0))
 	seed := newPackedMap().seed
+	var log snapLog // no Snapshot cache: nothing recorded
 	var keys []string
 	for i := 0; len(keys) < 96; i++ {
 		k := "c" + strconv.Itoa(i)
@@ -152,7 +153,7 @@ func TestPackedShardReadsDuringShifts(t *testing.T) {
 		}
 	}
 	stable, churn := keys[48:], keys[:48]
-	put := func(k string, v int) { sh.set(seed, hashKey(seed, k), newKV(k, []byte(k+"="+strconv.Itoa(v)))) }
+	put := func(k string, v int) { sh.set(seed, hashKey(seed, k), newKV(k, []byte(k+"="+strconv.Itoa(v))), &log) }
 	for _, k := range stable {
 		put(k, 0)
 	}
@@ -177,7 +178,7 @@ func TestPackedShardReadsDuringShifts(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			put(k, op)
 		} else {
-			sh.remove(seed, hashKey(seed, k), k)
+			sh.remove(seed, hashKey(seed, k), k, &log)
 		}
 	}
 	stop.Store(true)

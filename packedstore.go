@@ -17,6 +17,8 @@ type packedShards struct {
 	seed   maphash.Seed
 	count  atomic.Int64
 	shards [shardCount]pshard
+	log    snapLog // what Snapshot's cache must patch (snapcache.go)
+	cache  snapCache
 }
 
 func newPackedMap() packedMap {
@@ -84,14 +86,21 @@ func (p packedMap) getBytes(key string) ([]byte, bool) {
 func (p packedMap) setBytes(key string, v []byte) {
 	e := newKV(key, v)
 	sh, h := p.shardOf(key)
-	if sh.set(p.seed, h, e) {
+	added, over := sh.set(p.seed, h, e, &p.log)
+	if added {
 		p.count.Add(1)
+	}
+	if over {
+		p.abandon()
 	}
 }
 
 func (p packedMap) removeBytes(key string) ([]byte, bool) {
 	sh, h := p.shardOf(key)
-	e := sh.remove(p.seed, h, key)
+	e, over := sh.remove(p.seed, h, key, &p.log)
+	if over {
+		p.abandon()
+	}
 	if e == nil {
 		return nil, false
 	}
@@ -111,23 +120,6 @@ func (p packedMap) reserve(n int) {
 func (p packedMap) trim() {
 	for i := range p.shards {
 		p.shards[i].trim(p.seed)
-	}
-}
-
-// snapshotBytes visits every entry with all shards' locks shared:
-// the reader changes one shard at a time, so what it sees is a state the
-// table really was in. Readers go on meanwhile.
-func (p packedMap) snapshotBytes(each func(key string, v []byte)) {
-	for i := range p.shards {
-		p.shards[i].mu.RLock()
-	}
-	defer func() {
-		for i := range p.shards {
-			p.shards[i].mu.RUnlock()
-		}
-	}()
-	for i := range p.shards {
-		p.shards[i].each(func(e *kv) { each(e.key(), e.value()) })
 	}
 }
 
@@ -156,11 +148,7 @@ func (s bytesStore) get(key string) ([]byte, bool)    { return s.getBytes(key) }
 func (s bytesStore) set(key string, v []byte)         { s.setBytes(key, v) }
 func (s bytesStore) remove(key string) ([]byte, bool) { return s.removeBytes(key) }
 
-func (s bytesStore) snapshot() map[string][]byte {
-	out := make(map[string][]byte, s.len())
-	s.snapshotBytes(func(k string, v []byte) { out[k] = v })
-	return out
-}
+func (s bytesStore) snapshot() map[string][]byte { return cachedSnapshot(s.packedMap, (*kv).value) }
 
 func (s bytesStore) chunks(fn func([]entry[[]byte]) bool) {
 	var buf []entry[[]byte]
@@ -195,11 +183,9 @@ func (s stringStore) remove(key string) (string, bool) {
 	return bytesToString(v), ok
 }
 
-func (s stringStore) snapshot() map[string]string {
-	out := make(map[string]string, s.len())
-	s.snapshotBytes(func(k string, v []byte) { out[k] = bytesToString(v) })
-	return out
-}
+func (s stringStore) snapshot() map[string]string { return cachedSnapshot(s.packedMap, kvString) }
+
+func kvString(e *kv) string { return bytesToString(e.value()) }
 
 func (s stringStore) chunks(fn func([]entry[string]) bool) {
 	var buf []entry[string]
