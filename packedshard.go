@@ -66,7 +66,7 @@ func (p *kv) hasKey(key string) bool {
 
 // word loads the 8 bytes at p, aligned or not (one load where the CPU
 // allows it).
-func word(p unsafe.Pointer) uint64 { return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(p), 8)) }
+func word(p unsafe.Pointer) uint64 { return binary.LittleEndian.Uint64((*[8]byte)(p)[:]) }
 
 func (p *kv) key() string { return unsafe.String((*byte)(p.data()), p.klen) }
 

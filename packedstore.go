@@ -67,45 +67,44 @@ func (p packedMap) len() int { return int(p.count.Load()) }
 
 // getBytes is the read path: one hash, one lock-free probe.
 //
-// The first try is written out here, hash and probe in one function: calls
-// are a measurable share of a lookup that takes a few tens of nanoseconds.
-// A try that met a writer mid-remove goes to pshard.get.
+// The first try is written out here, hash, probe and key comparison in one
+// function: calls are a measurable share of a lookup that takes a few tens
+// of nanoseconds, and a call inside the loop would also make it keep its
+// values on the stack. So it serves keys of 8 to 16 bytes, which compare
+// as two words (kv.hasKey); other keys compare through memequal, a call
+// anyway, and go to pshard.get, as does a try that met a writer mid-remove.
 func (p packedMap) getBytes(key string) ([]byte, bool) {
 	h := p.seed.hash(key)
 	sh := &p.shards[h>>(64-shardBits)]
-	seq := sh.seq.Load()
-	t := sh.tab.Load()
 	var e *kv
-	if slots := len(t.ptrs); slots > 0 {
-		tag := tagOf(h)
-		i := homeSlot(h, slots)
-		// kv.hasKey, written out with key's words loaded once: as a call
-		// it costs more than the comparison.
-		n := len(key)
-		short := uint(n-8) <= 8
-		var k0, k1 uint64
-		if short {
-			k := unsafe.Pointer(unsafe.StringData(key))
-			k0, k1 = word(k), word(unsafe.Add(k, n-8))
-		}
-		for range slots {
-			c := (*kv)(atomic.LoadPointer(&t.ptrs[i]))
-			if c == nil {
-				break
-			}
-			if atomic.LoadUint32(&t.tags[i>>2])>>tagShift(i)&tagMask == tag && c.klen == uint32(n) &&
-				(short && word(c.data()) == k0 && word(unsafe.Add(c.data(), n-8)) == k1 ||
-					!short && c.key() == key) {
-				e = c
-				break
-			}
-			if i++; i == slots {
-				i = 0
-			}
-		}
-	}
-	if seq&1 != 0 || sh.seq.Load() != seq {
+	if n := len(key); uint(n-8) > 8 {
 		e = sh.get(h, key)
+	} else {
+		k := unsafe.Pointer(unsafe.StringData(key))
+		k0, k1 := word(k), word(unsafe.Add(k, n-8))
+		seq := sh.seq.Load()
+		t := sh.tab.Load()
+		if slots := len(t.ptrs); slots > 0 {
+			tag := tagOf(h)
+			i := homeSlot(h, slots)
+			for range slots {
+				c := (*kv)(atomic.LoadPointer(&t.ptrs[i]))
+				if c == nil {
+					break
+				}
+				if atomic.LoadUint32(&t.tags[i>>2])>>tagShift(i)&tagMask == tag && c.klen == uint32(n) &&
+					word(c.data()) == k0 && word(unsafe.Add(c.data(), n-8)) == k1 {
+					e = c
+					break
+				}
+				if i++; i == slots {
+					i = 0
+				}
+			}
+		}
+		if seq&1 != 0 || sh.seq.Load() != seq {
+			e = sh.get(h, key)
+		}
 	}
 	if e != nil {
 		return e.value(), true
