@@ -226,11 +226,16 @@ func pSlotsFor(n int) int { return max(minIndex, n*5/3+1) }
 // sharing one, each set under live updates would take the line from every
 // reader of the shard. seq and tab change only on a remove or a rebuild.
 type pshard struct {
+	pshardRead
+	_  [cacheLine - unsafe.Sizeof(pshardRead{})]byte
+	mu sync.RWMutex // the writer holds it; frozen views share it
+	_  [cacheLine - unsafe.Sizeof(sync.RWMutex{})]byte
+}
+
+// pshardRead is what a Get loads from its shard.
+type pshardRead struct {
 	seq atomic.Uint32 // odd while a remove rearranges the table in place
 	tab atomic.Pointer[ptable]
-	_   [cacheLine - 16]byte
-	mu  sync.RWMutex // the writer holds it; frozen views share it
-	_   [cacheLine - 24]byte
 }
 
 // cacheLine is the line size of the CPUs the store is tuned for (amd64,
