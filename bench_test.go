@@ -153,28 +153,7 @@ func BenchmarkGetParallelWhileApplying(b *testing.B) {
 		keys := set.keys
 		n := len(keys)
 		b.Run(set.name+"/ktables", func(b *testing.B) {
-			stop := make(chan struct{})
-			done := make(chan struct{})
-			var updates atomic.Int64
-			go func() {
-				defer close(done)
-				val := make([]byte, 100)
-				tick := time.NewTicker(time.Millisecond)
-				defer tick.Stop()
-				for i := 0; ; {
-					select {
-					case <-stop:
-						return
-					case <-tick.C:
-					}
-					for range 100 { // 100 per millisecond: 100k/s
-						key := fmt.Appendf(nil, "key-%09d", i*7919%100_000)
-						c.Append("bench", transport.Record{Key: key, Value: val, Partition: int32(i % 4)})
-						updates.Add(1)
-						i++
-					}
-				}
-			}()
+			stop := liveUpdates(c)
 			b.RunParallel(func(pb *testing.PB) {
 				i := 0
 				for pb.Next() {
@@ -183,9 +162,7 @@ func BenchmarkGetParallelWhileApplying(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			close(stop)
-			<-done
-			b.ReportMetric(float64(updates.Load())/b.Elapsed().Seconds(), "updates/s")
+			b.ReportMetric(float64(stop())/b.Elapsed().Seconds(), "updates/s")
 		})
 		b.Run(set.name+"/map", func(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
@@ -196,6 +173,38 @@ func BenchmarkGetParallelWhileApplying(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// liveUpdates appends about 100k updates/s to the "bench" topic's keys
+// until the returned stop, which reports how many it appended.
+func liveUpdates(c *memtransport.Cluster) (stop func() int64) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	var updates atomic.Int64
+	go func() {
+		defer close(done)
+		val := make([]byte, 100)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			for range 100 { // 100 per millisecond: 100k/s
+				key := fmt.Appendf(nil, "key-%09d", i*7919%100_000)
+				c.Append("bench", transport.Record{Key: key, Value: val, Partition: int32(i % 4)})
+				updates.Add(1)
+				i++
+			}
+		}
+	}()
+	return func() int64 {
+		close(quit)
+		<-done
+		return updates.Load()
 	}
 }
 

@@ -1,7 +1,7 @@
 package ktables
 
 import (
-	"hash/maphash"
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -49,6 +49,25 @@ func newKV(key string, v []byte) *kv {
 
 func (p *kv) data() unsafe.Pointer { return unsafe.Add(unsafe.Pointer(p), kvHeader) }
 
+// hasKey reports whether p's key is key. Keys of 8 to 16 bytes, the usual
+// size of ids, compare as two overlapping 8-byte words in line: a call to
+// the runtime's memequal is a measurable share of a Get (issue 17).
+func (p *kv) hasKey(key string) bool {
+	n := len(key)
+	if p.klen != uint32(n) {
+		return false
+	}
+	if uint(n-8) > 8 {
+		return p.key() == key
+	}
+	a, b := unsafe.Pointer(unsafe.StringData(key)), p.data()
+	return word(a) == word(b) && word(unsafe.Add(a, n-8)) == word(unsafe.Add(b, n-8))
+}
+
+// word loads the 8 bytes at p, aligned or not (one load where the CPU
+// allows it).
+func word(p unsafe.Pointer) uint64 { return binary.LittleEndian.Uint64((*[8]byte)(p)[:]) }
+
 func (p *kv) key() string { return unsafe.String((*byte)(p.data()), p.klen) }
 
 // value returns the value bytes, never nil: a present key with an empty
@@ -95,7 +114,7 @@ func (t *ptable) lookup(h uint64, key string) *kv {
 		if p == nil {
 			return nil
 		}
-		if atomic.LoadUint32(&t.tags[i>>2])>>tagShift(i)&tagMask == tag && p.key() == key {
+		if atomic.LoadUint32(&t.tags[i>>2])>>tagShift(i)&tagMask == tag && p.hasKey(key) {
 			return p
 		}
 		if i++; i == slots {
@@ -123,7 +142,7 @@ func (t *ptable) find(h uint64, key string) int {
 		if p == nil {
 			return -1
 		}
-		if t.tags[i>>2]>>tagShift(i)&tagMask == tag && p.key() == key {
+		if t.tags[i>>2]>>tagShift(i)&tagMask == tag && p.hasKey(key) {
 			return i
 		}
 		if i++; i == slots {
@@ -158,11 +177,11 @@ func (t *ptable) full() bool { return (t.n+1)*pMaxLoadDen > len(t.ptrs)*pMaxLoad
 
 // rebuilt returns a new table with the same entries in slots slots, not
 // yet published.
-func (t *ptable) rebuilt(seed maphash.Seed, slots int) *ptable {
+func (t *ptable) rebuilt(seed packedSeed, slots int) *ptable {
 	nt := newPtable(slots)
 	for _, p := range t.ptrs {
 		if p != nil {
-			nt.place(hashKey(seed, (*kv)(p).key()), (*kv)(p))
+			nt.place(seed.hash((*kv)(p).key()), (*kv)(p))
 		}
 	}
 	return nt
@@ -170,7 +189,7 @@ func (t *ptable) rebuilt(seed maphash.Seed, slots int) *ptable {
 
 // deleteSlot empties slot i and shifts later members of its probe run
 // back (as compactMap.deleteSlot does), so no tombstones accumulate.
-func (t *ptable) deleteSlot(seed maphash.Seed, i int) {
+func (t *ptable) deleteSlot(seed packedSeed, i int) {
 	slots := len(t.ptrs)
 	next := func(j int) int {
 		if j++; j == slots {
@@ -180,7 +199,7 @@ func (t *ptable) deleteSlot(seed maphash.Seed, i int) {
 	}
 	hole := i
 	for j := next(i); t.ptrs[j] != nil; j = next(j) {
-		home := homeSlot(hashKey(seed, t.at(j).key()), slots)
+		home := homeSlot(seed.hash(t.at(j).key()), slots)
 		if movesBack(hole, j, home) {
 			t.fill(hole, t.tags[j>>2]>>tagShift(j)&tagMask, t.ptrs[j])
 			hole = j
@@ -202,16 +221,29 @@ const (
 // pSlotsFor is the table size that holds n entries at a 60% load.
 func pSlotsFor(n int) int { return max(minIndex, n*5/3+1) }
 
-// pshard is one shard of the packed store.
+// pshard is one shard of the packed store. What Get reads (seq, tab) and
+// what the writer writes on every set (mu) sit on separate cache lines:
+// sharing one, each set under live updates would take the line from every
+// reader of the shard. seq and tab change only on a remove or a rebuild.
 type pshard struct {
-	mu  sync.RWMutex  // the writer holds it; frozen views share it
+	pshardRead
+	_  [cacheLine - unsafe.Sizeof(pshardRead{})]byte
+	mu sync.RWMutex // the writer holds it; frozen views share it
+	// dirty lists the keys changed since the Snapshot cache was patched,
+	// while there is one (snapcache.go); written under mu.
+	dirty []string
+	_     [cacheLine - unsafe.Sizeof(sync.RWMutex{}) - unsafe.Sizeof([]string(nil))]byte
+}
+
+// pshardRead is what a Get loads from its shard.
+type pshardRead struct {
 	seq atomic.Uint32 // odd while a remove rearranges the table in place
 	tab atomic.Pointer[ptable]
-	// dirty lists the keys changed since the Snapshot cache was patched,
-	// while there is one (snapcache.go).
-	dirty []string
-	_     [16]byte // keep neighbouring shards off one cache line
 }
+
+// cacheLine is the line size of the CPUs the store is tuned for (amd64,
+// arm64 and most others: 64 bytes).
+const cacheLine = 64
 
 // readRetries is how often a read runs again after a writer rearranged the
 // shard under it before it waits for the writer's lock instead, so a
@@ -237,7 +269,7 @@ func (s *pshard) get(h uint64, key string) *kv {
 
 // set stores p under its key and reports whether the key is new, and
 // whether the Snapshot cache's log passed its limit.
-func (s *pshard) set(seed maphash.Seed, h uint64, p *kv, log *snapLog) (added, over bool) {
+func (s *pshard) set(seed packedSeed, h uint64, p *kv, log *snapLog) (added, over bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if log.on {
@@ -258,7 +290,7 @@ func (s *pshard) set(seed maphash.Seed, h uint64, p *kv, log *snapLog) (added, o
 
 // remove deletes key and returns its entry, and whether the Snapshot
 // cache's log passed its limit.
-func (s *pshard) remove(seed maphash.Seed, h uint64, key string, log *snapLog) (_ *kv, over bool) {
+func (s *pshard) remove(seed packedSeed, h uint64, key string, log *snapLog) (_ *kv, over bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tab.Load()
@@ -281,7 +313,7 @@ func (s *pshard) remove(seed maphash.Seed, h uint64, key string, log *snapLog) (
 
 // resize publishes a table of the size slots picks for the current one,
 // unless it would be past the growth load or change nothing.
-func (s *pshard) resize(seed maphash.Seed, slots func(t *ptable) int) {
+func (s *pshard) resize(seed packedSeed, slots func(t *ptable) int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tab.Load()
@@ -294,14 +326,14 @@ func (s *pshard) resize(seed maphash.Seed, slots func(t *ptable) int) {
 
 // reserve sizes the table for n entries up front, so a bulk load never
 // rebuilds it: a rebuild re-reads every key held, a likely cache miss each.
-func (s *pshard) reserve(seed maphash.Seed, n int) {
+func (s *pshard) reserve(seed packedSeed, n int) {
 	s.resize(seed, func(t *ptable) int { return max(len(t.ptrs), pSlotsFor(n)) })
 }
 
 // trim releases a table far larger than its entries need (reserve sized
 // it for every record replayed, which overshoots when the log holds many
 // updates per key).
-func (s *pshard) trim(seed maphash.Seed) {
+func (s *pshard) trim(seed packedSeed) {
 	s.resize(seed, func(t *ptable) int {
 		if want := pSlotsFor(t.n); len(t.ptrs) > 2*want {
 			return want

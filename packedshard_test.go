@@ -148,12 +148,12 @@ func TestPackedShardReadsDuringShifts(t *testing.T) {
 	var keys []string
 	for i := 0; len(keys) < 96; i++ {
 		k := "c" + strconv.Itoa(i)
-		if hashKey(seed, k)&0xffffffff < 1<<22 { // home slot 0 below 1,024 slots
+		if seed.hash(k)&0xffffffff < 1<<22 { // home slot 0 below 1,024 slots
 			keys = append(keys, k)
 		}
 	}
 	stable, churn := keys[48:], keys[:48]
-	put := func(k string, v int) { sh.set(seed, hashKey(seed, k), newKV(k, []byte(k+"="+strconv.Itoa(v))), &log) }
+	put := func(k string, v int) { sh.set(seed, seed.hash(k), newKV(k, []byte(k+"="+strconv.Itoa(v))), &log) }
 	for _, k := range stable {
 		put(k, 0)
 	}
@@ -165,7 +165,7 @@ func TestPackedShardReadsDuringShifts(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(r), 3))
 			for !stop.Load() {
 				k := stable[rng.IntN(len(stable))]
-				e := sh.get(hashKey(seed, k), k)
+				e := sh.get(seed.hash(k), k)
 				if e == nil || !strings.HasPrefix(string(e.value()), k+"=") {
 					misses.Add(1)
 				}
@@ -178,7 +178,7 @@ func TestPackedShardReadsDuringShifts(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			put(k, op)
 		} else {
-			sh.remove(seed, hashKey(seed, k), k, &log)
+			sh.remove(seed, seed.hash(k), k, &log)
 		}
 	}
 	stop.Store(true)

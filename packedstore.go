@@ -1,7 +1,6 @@
 package ktables
 
 import (
-	"hash/maphash"
 	"sync/atomic"
 	"unsafe"
 )
@@ -13,16 +12,18 @@ import (
 // 40 for a string key and a slice value alone (ADR 15). Reads take no lock (ADR 16, packedshard.go).
 type packedMap struct{ *packedShards }
 
+// seed is read by every Get and count written by every insert: shards lie
+// between them, so they never share a cache line.
 type packedShards struct {
-	seed   maphash.Seed
-	count  atomic.Int64
+	seed   packedSeed
 	shards [shardCount]pshard
+	count  atomic.Int64
 	log    snapLog // what Snapshot's cache must patch (snapcache.go)
 	cache  snapCache
 }
 
 func newPackedMap() packedMap {
-	p := &packedShards{seed: maphash.MakeSeed()}
+	p := &packedShards{seed: newPackedSeed()}
 	for i := range p.shards {
 		p.shards[i].tab.Store(newPtable(0))
 	}
@@ -36,44 +37,76 @@ func (packedMap) copiesValues() bool { return true }
 // shardOf hashes key once: the top bits choose the shard, the low 32 bits
 // the slot inside it.
 func (p packedMap) shardOf(key string) (*pshard, uint64) {
-	h := hashKey(p.seed, key)
+	h := p.seed.hash(key)
 	return &p.shards[h>>(64-shardBits)], h
 }
 
 func (p packedMap) accept(string) keyVerdict { return keyOK }
 
+// packedMapOf hands Table the store behind bytesStore and stringStore, for
+// packedGet.
+func (p packedMap) packedMapOf() packedMap { return p }
+
+// packedGet is Get on a packed store without the store interface. V is
+// []byte or string: newFlatStore builds a packed store for no other value
+// type. A string's header (data, length) is the first two words of a
+// slice's, so one reinterpretation serves both.
+func packedGet[V any](p packedMap, key string) (V, bool) {
+	b, ok := p.getBytes(key)
+	return *(*V)(unsafe.Pointer(&b)), ok
+}
+
+// packedValue reports whether V is a type packedGet may return.
+func packedValue[V any]() bool {
+	switch any(*new(V)).(type) {
+	case []byte, string:
+		return true
+	}
+	return false
+}
+
 func (p packedMap) len() int { return int(p.count.Load()) }
 
 // getBytes is the read path: one hash, one lock-free probe.
 //
-// The first try is written out here, hash and probe in one function: calls
-// are a measurable share of a lookup that takes a few tens of nanoseconds.
-// A try that met a writer mid-remove goes to pshard.get.
+// The first try is written out here, hash, probe and key comparison in one
+// function: calls are a measurable share of a lookup that takes a few tens
+// of nanoseconds, and a call inside the loop would also make it keep its
+// values on the stack. So it serves keys of 8 to 16 bytes, which compare
+// as two words (kv.hasKey); other keys compare through memequal, a call
+// anyway, and go to pshard.get, as does a try that met a writer mid-remove.
 func (p packedMap) getBytes(key string) ([]byte, bool) {
-	h := maphash.String(p.seed, key)
+	h := p.seed.hash(key)
 	sh := &p.shards[h>>(64-shardBits)]
-	seq := sh.seq.Load()
-	t := sh.tab.Load()
 	var e *kv
-	if slots := len(t.ptrs); slots > 0 {
-		tag := tagOf(h)
-		i := homeSlot(h, slots)
-		for range slots {
-			c := (*kv)(atomic.LoadPointer(&t.ptrs[i]))
-			if c == nil {
-				break
-			}
-			if atomic.LoadUint32(&t.tags[i>>2])>>tagShift(i)&tagMask == tag && c.key() == key {
-				e = c
-				break
-			}
-			if i++; i == slots {
-				i = 0
+	if n := len(key); uint(n-8) > 8 {
+		e = sh.get(h, key)
+	} else {
+		k := unsafe.Pointer(unsafe.StringData(key))
+		k0, k1 := word(k), word(unsafe.Add(k, n-8))
+		seq := sh.seq.Load()
+		t := sh.tab.Load()
+		if slots := len(t.ptrs); slots > 0 {
+			tag := tagOf(h)
+			i := homeSlot(h, slots)
+			for range slots {
+				c := (*kv)(atomic.LoadPointer(&t.ptrs[i]))
+				if c == nil {
+					break
+				}
+				if atomic.LoadUint32(&t.tags[i>>2])>>tagShift(i)&tagMask == tag && c.klen == uint32(n) &&
+					word(c.data()) == k0 && word(unsafe.Add(c.data(), n-8)) == k1 {
+					e = c
+					break
+				}
+				if i++; i == slots {
+					i = 0
+				}
 			}
 		}
-	}
-	if seq&1 != 0 || sh.seq.Load() != seq {
-		e = sh.get(h, key)
+		if seq&1 != 0 || sh.seq.Load() != seq {
+			e = sh.get(h, key)
+		}
 	}
 	if e != nil {
 		return e.value(), true

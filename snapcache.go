@@ -171,7 +171,7 @@ func patchCache[V any](p packedMap, m map[string]V, val func(*kv) V) {
 		sh := &p.shards[i]
 		t := sh.tab.Load()
 		for _, k := range sh.dirty {
-			if j := t.find(hashKey(p.seed, k), k); j >= 0 {
+			if j := t.find(p.seed.hash(k), k); j >= 0 {
 				e := t.at(j)
 				m[e.key()] = val(e) // the key now aliases the live entry
 			} else {
