@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,17 +19,33 @@ import (
 // health is what the own producer's client-level events tell about the
 // connections, which librdkafka keeps retrying by itself: requests would
 // otherwise wait out their deadline with nothing to say why.
+//
+// Every Produce reads it twice (the failure to wait on, then a success to
+// record), from as many goroutines as there are writers: those reads are
+// atomic loads, and only events and the first success after them take the
+// mutex. A mutex on that path serialized concurrent writes (issue 17).
 type health struct {
 	mu        sync.Mutex
 	last      error // the last connection failure since the last success
 	saslDrops int   // connections dropped during authentication, in a row
 	// failed ends, with the authentication failure as its cause, every
 	// call waiting when credentials are rejected. Replaced by a success.
-	failed context.Context
-	fail   context.CancelCauseFunc
+	failed atomic.Pointer[failure]
+	// clean says there is nothing for a success to clear: no last
+	// failure, no SASL drops, failed not ended.
+	clean atomic.Bool
 }
 
-func (h *health) init() { h.failed, h.fail = context.WithCancelCause(context.Background()) }
+type failure struct {
+	ctx  context.Context
+	fail context.CancelCauseFunc
+}
+
+func (h *health) init() {
+	ctx, fail := context.WithCancelCause(context.Background())
+	h.failed.Store(&failure{ctx, fail})
+	h.clean.Store(true)
+}
 
 // note records one client-level error event.
 func (h *health) note(ke kafka.Error) {
@@ -39,38 +56,48 @@ func (h *health) note(ke kafka.Error) {
 	case code == kafka.ErrAllBrokersDown:
 		return // a summary: the broker's own event says why
 	case code == kafka.ErrAuthentication:
-		h.fail(transport.NewError("authenticate", "", transport.ErrAuthentication, ke))
+		h.failed.Load().fail(transport.NewError("authenticate", "", transport.ErrAuthentication, ke))
 	case code == kafka.ErrTransport && strings.Contains(msg, "SASL authentication error"):
 		// A broker that rejects credentials by closing the connection
 		// (SaslHandshake v0, kfake) is reported as a transport failure
 		// during authentication. Twice in a row is a rejection, not a
 		// network fault that happened to hit the handshake.
 		if h.saslDrops++; h.saslDrops >= 2 {
-			h.fail(transport.NewError("authenticate", "", transport.ErrAuthentication, ke))
+			h.failed.Load().fail(transport.NewError("authenticate", "", transport.ErrAuthentication, ke))
 		}
 	case strings.Contains(msg, "Connection refused"):
 		// librdkafka gives strerror's text, not the errno: restore it,
 		// so that errors.Is finds it and the text says it (issue 16).
 		h.last = fmt.Errorf("%w: %w", syscall.ECONNREFUSED, ke)
+		h.clean.Store(false)
 		return
 	}
 	h.last = ke
+	h.clean.Store(false)
 }
 
 // ok records a call's success: earlier failures are history.
 func (h *health) ok() {
+	if h.clean.Load() {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.last, h.saslDrops = nil, 0
-	if h.failed.Err() != nil {
+	if h.failed.Load().ctx.Err() != nil {
 		h.init()
 	}
+	h.clean.Store(true)
 }
 
-func (h *health) state() (context.Context, error) {
+// failedCtx is the context that ends when credentials are rejected.
+func (h *health) failedCtx() context.Context { return h.failed.Load().ctx }
+
+// lastErr is the last connection failure since the last success.
+func (h *health) lastErr() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.failed, h.last
+	return h.last
 }
 
 // drain reads the own producer's events: delivery reports go to each
@@ -85,35 +112,42 @@ func (t *Transport) drain(p *kafka.Producer) {
 }
 
 // watch returns ctx, also ended when credentials are rejected, and done,
-// which settles the call's error: the authentication failure when that
-// ended it, ctx's error annotated with the last connection failure when
-// ctx ended (transport.ContextError), or err.
+// which settles the call's error (see settle). Produce, the hot path,
+// selects on failedCtx itself instead: a derived context per call costs
+// two more registrations on shared contexts.
 func (t *Transport) watch(ctx context.Context) (context.Context, func(error) error) {
-	failed, _ := t.h.state()
+	failed := t.h.failedCtx()
 	wctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(failed, cancel)
 	return wctx, func(err error) error {
 		stop()
 		cancel()
-		if cerr := ctx.Err(); cerr != nil {
-			_, last := t.h.state()
-			return transport.WithLastError(cerr, last)
-		}
-		if cause := context.Cause(failed); cause != nil && (err != nil || wctx.Err() != nil) {
-			return cause
-		}
-		if err == nil {
-			t.h.ok()
-			return nil
-		}
-		// librdkafka's own timeouts say only "transport failure".
-		if c := code(err); c == kafka.ErrTransport || c == kafka.ErrTimedOut {
-			if _, last := t.h.state(); last != nil {
-				return fmt.Errorf("%w (last error: %w)", err, last)
-			}
-		}
-		return err
+		return t.settle(ctx, failed, err)
 	}
+}
+
+// settle is the error of a call that waited under ctx and failed (the
+// failedCtx the call started with) and ended with err: the authentication
+// failure when credentials were rejected, ctx's error annotated with the
+// last connection failure when ctx ended (transport.ContextError), or err.
+func (t *Transport) settle(ctx, failed context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return transport.WithLastError(cerr, t.h.lastErr())
+	}
+	if cause := context.Cause(failed); cause != nil {
+		return cause
+	}
+	if err == nil {
+		t.h.ok()
+		return nil
+	}
+	// librdkafka's own timeouts say only "transport failure".
+	if c := code(err); c == kafka.ErrTransport || c == kafka.ErrTimedOut {
+		if last := t.h.lastErr(); last != nil {
+			return fmt.Errorf("%w (last error: %w)", err, last)
+		}
+	}
+	return err
 }
 
 // timeoutMs is what a librdkafka call taking a timeout instead of a
