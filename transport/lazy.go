@@ -32,6 +32,17 @@ func (l *Lazy[T]) Set(v T) {
 	l.mu.Unlock()
 }
 
+// Load returns the value if it was made, without making it: callers on a
+// hot path check it before building the closure Get takes (a closure that
+// escapes is an allocation per call).
+func (l *Lazy[T]) Load() (T, bool) {
+	if p := l.made.Load(); p != nil {
+		return *p, true
+	}
+	var zero T
+	return zero, false
+}
+
 // Get returns the value, making it with mk when there is none.
 func (l *Lazy[T]) Get(ctx context.Context, mk func() (T, error)) (T, error) {
 	if p := l.made.Load(); p != nil {

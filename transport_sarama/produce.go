@@ -136,14 +136,20 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 		p.mu.RUnlock()
 		return 0, closedErr(op, topic)
 	}
+	// Input is buffered: try it alone first. A select also locks, and
+	// queues on, p.closing, which every writer shares (issue 17).
 	select {
 	case p.ap.Input() <- msg:
-	case <-ctx.Done():
-		p.mu.RUnlock()
-		return 0, ctx.Err()
-	case <-p.closing:
-		p.mu.RUnlock()
-		return 0, closedErr(op, topic)
+	default:
+		select {
+		case p.ap.Input() <- msg:
+		case <-ctx.Done():
+			p.mu.RUnlock()
+			return 0, ctx.Err()
+		case <-p.closing:
+			p.mu.RUnlock()
+			return 0, closedErr(op, topic)
+		}
 	}
 	p.mu.RUnlock()
 
@@ -169,6 +175,9 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 // producer returns the transport's producer, opening it on first use
 // (opening its client fetches metadata) under ctx.
 func (t *Transport) producer(ctx context.Context) (*producer, error) {
+	if p, ok := t.prod.Load(); ok {
+		return p, nil
+	}
 	if t.prodErr != nil {
 		return nil, t.prodErr
 	}
