@@ -5,6 +5,7 @@ package confluenttransport
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,16 +37,43 @@ type health struct {
 	clean atomic.Bool
 }
 
+// failure ends with the authentication failure as ctx's cause. Produce
+// waits on one of done, closed with ctx, rather than on ctx.Done(): a
+// channel in a select is locked and queued on by every waiting call, and
+// one channel shared by all writers made them contend (issue 17).
 type failure struct {
-	ctx  context.Context
-	fail context.CancelCauseFunc
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	done   [failShards]chan struct{}
 }
 
+// failShards spreads concurrent writers over that many channels.
+const failShards = 16
+
 func (h *health) init() {
-	ctx, fail := context.WithCancelCause(context.Background())
-	h.failed.Store(&failure{ctx, fail})
+	f := &failure{}
+	f.ctx, f.cancel = context.WithCancelCause(context.Background())
+	for i := range f.done {
+		f.done[i] = make(chan struct{})
+	}
+	h.failed.Store(f)
 	h.clean.Store(true)
 }
+
+// fail ends the current failure with err, once; h.mu is held.
+func (h *health) fail(err error) {
+	f := h.failed.Load()
+	if f.ctx.Err() != nil {
+		return // the first cause stands
+	}
+	f.cancel(err)
+	for _, c := range f.done {
+		close(c)
+	}
+}
+
+// wait is a channel closed when f ends, one of f's shards.
+func (f *failure) wait() <-chan struct{} { return f.done[rand.N(failShards)] }
 
 // note records one client-level error event.
 func (h *health) note(ke kafka.Error) {
@@ -56,14 +84,14 @@ func (h *health) note(ke kafka.Error) {
 	case code == kafka.ErrAllBrokersDown:
 		return // a summary: the broker's own event says why
 	case code == kafka.ErrAuthentication:
-		h.failed.Load().fail(transport.NewError("authenticate", "", transport.ErrAuthentication, ke))
+		h.fail(transport.NewError("authenticate", "", transport.ErrAuthentication, ke))
 	case code == kafka.ErrTransport && strings.Contains(msg, "SASL authentication error"):
 		// A broker that rejects credentials by closing the connection
 		// (SaslHandshake v0, kfake) is reported as a transport failure
 		// during authentication. Twice in a row is a rejection, not a
 		// network fault that happened to hit the handshake.
 		if h.saslDrops++; h.saslDrops >= 2 {
-			h.failed.Load().fail(transport.NewError("authenticate", "", transport.ErrAuthentication, ke))
+			h.fail(transport.NewError("authenticate", "", transport.ErrAuthentication, ke))
 		}
 	case strings.Contains(msg, "Connection refused"):
 		// librdkafka gives strerror's text, not the errno: restore it,
@@ -93,6 +121,9 @@ func (h *health) ok() {
 // failedCtx is the context that ends when credentials are rejected.
 func (h *health) failedCtx() context.Context { return h.failed.Load().ctx }
 
+// failure is the current failure, for a call to wait on.
+func (h *health) current() *failure { return h.failed.Load() }
+
 // lastErr is the last connection failure since the last success.
 func (h *health) lastErr() error {
 	h.mu.Lock()
@@ -113,7 +144,7 @@ func (t *Transport) drain(p *kafka.Producer) {
 
 // watch returns ctx, also ended when credentials are rejected, and done,
 // which settles the call's error (see settle). Produce, the hot path,
-// selects on failedCtx itself instead: a derived context per call costs
+// waits on a shard of the failure instead: a derived context per call costs
 // two more registrations on shared contexts.
 func (t *Transport) watch(ctx context.Context) (context.Context, func(error) error) {
 	failed := t.h.failedCtx()

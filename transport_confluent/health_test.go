@@ -61,3 +61,22 @@ func TestHealthSuccessClears(t *testing.T) {
 		t.Fatalf("last error: %v", err)
 	}
 }
+
+// An authentication failure wakes a call waiting on any shard.
+func TestHealthFailureClosesEveryShard(t *testing.T) {
+	var h health
+	h.init()
+	f := h.current()
+	h.note(kafka.NewError(kafka.ErrAuthentication, "bad credentials", false))
+	h.note(kafka.NewError(kafka.ErrAuthentication, "again", false)) // no double close
+	for i, c := range f.done {
+		select {
+		case <-c:
+		default:
+			t.Fatalf("shard %d still open after the failure", i)
+		}
+	}
+	if cause := context.Cause(f.ctx); !errors.Is(cause, transport.ErrAuthentication) {
+		t.Fatalf("cause %v", cause)
+	}
+}

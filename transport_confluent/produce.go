@@ -54,8 +54,9 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 		return 0, t.produceErr(ctx, op, topic, err)
 	}
 	// Not t.watch: a derived context per call would register on ctx and
-	// on failed, shared by every writer; a select costs neither.
-	failed := t.h.failedCtx()
+	// on the failure context, shared by every writer; a select on a shard
+	// of the failure costs neither (events.go).
+	f := t.h.current()
 	var (
 		m   *kafka.Message
 		err error
@@ -68,9 +69,9 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 			err = m.TopicPartition.Error
 		}
 	case <-ctx.Done():
-	case <-failed.Done():
+	case <-f.wait():
 	}
-	if err = t.settle(ctx, failed, err); err != nil {
+	if err = t.settle(ctx, f.ctx, err); err != nil {
 		return 0, t.produceErr(ctx, op, topic, err)
 	}
 	return int64(m.TopicPartition.Offset), nil
