@@ -121,7 +121,7 @@ func (h *health) ok() {
 // failedCtx is the context that ends when credentials are rejected.
 func (h *health) failedCtx() context.Context { return h.failed.Load().ctx }
 
-// failure is the current failure, for a call to wait on.
+// current is the current failure, for a call to wait on.
 func (h *health) current() *failure { return h.failed.Load() }
 
 // lastErr is the last connection failure since the last success.
