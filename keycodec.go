@@ -93,8 +93,30 @@ func decodeKey(f KeyFormat, b []byte) (key string, ok bool) {
 	return key, err == nil
 }
 
-// encodeKey applies f to a writer's key.
+// aliasBytes views a key string as the record key bytes a writer sends,
+// without copying: transports only read what Produce is given (see
+// transport's ownership rule). The empty key stays non-nil: nil is keyless.
+func aliasBytes(s string) []byte {
+	if len(s) == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// encodeKey applies f to a writer's key. The built-in formats are called
+// directly and send the key's own bytes (a copy per write was the writer's
+// only allocation); a user's format is shielded so that its panic is an
+// error.
 func encodeKey(f KeyFormat, key string) (b []byte, err error) {
+	switch f.(type) {
+	case utf8Keys:
+		if !utf8.ValidString(key) {
+			return nil, fmt.Errorf("%w: key %q is not valid UTF-8", ErrInvalidKey, key)
+		}
+		return aliasBytes(key), nil
+	case rawKeys:
+		return aliasBytes(key), nil
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: key format panicked on %q: %v", ErrInvalidKey, key, p)

@@ -24,10 +24,14 @@ type Writer[V any] struct {
 	cfg   config
 	log   *slog.Logger
 
-	partitions  atomic.Int32
-	refreshedAt atomic.Int64 // unix nanos of the last partition count refresh
-	refreshing  atomic.Bool
-	ob          observing // observer.go
+	partitions atomic.Int32
+	// refreshDue is set by refreshTimer a refresh interval after the last
+	// refresh ended; the next write starts one. A timer rather than a
+	// clock read per write: on some machines time.Now costs as much as
+	// the rest of the writer's own work (issue 17).
+	refreshDue   atomic.Bool
+	refreshTimer *time.Timer
+	ob           observing // observer.go
 
 	mu        sync.Mutex // orders background work against Close
 	closed    atomic.Bool
@@ -78,6 +82,7 @@ func openWriter[V any](ctx context.Context, tr transport.Transport, topic string
 		return nil, fmt.Errorf("ktables: open writer %q: %w", topic, err)
 	}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
+	w.refreshTimer = time.AfterFunc(cfg.partitionRefresh, func() { w.refreshDue.Store(true) })
 	return w, nil
 }
 
@@ -184,7 +189,6 @@ func (w *Writer[V]) refresh(ctx context.Context) error {
 			break
 		}
 	}
-	w.refreshedAt.Store(time.Now().UnixNano())
 	return nil
 }
 
@@ -198,7 +202,6 @@ func (w *Writer[V]) refreshAfterMiss(ctx context.Context, p int32) (bool, error)
 	if err != nil {
 		return false, err
 	}
-	w.refreshedAt.Store(time.Now().UnixNano())
 	for {
 		cur := w.partitions.Load()
 		if n == cur || n < cur && p < n {
@@ -234,12 +237,10 @@ func isPartitionMiss(err error) bool {
 }
 
 // maybeRefresh starts a background partition count refresh when the last
-// one is older than the refresh interval, so writes never wait for metadata.
+// one ended a refresh interval ago, so writes never wait for metadata. An
+// idle writer asks for no metadata: the timer only marks a refresh due.
 func (w *Writer[V]) maybeRefresh() {
-	if time.Since(time.Unix(0, w.refreshedAt.Load())) < w.cfg.partitionRefresh {
-		return
-	}
-	if !w.refreshing.CompareAndSwap(false, true) {
+	if !w.refreshDue.Load() || !w.refreshDue.CompareAndSwap(true, false) {
 		return
 	}
 	w.mu.Lock()
@@ -250,12 +251,12 @@ func (w *Writer[V]) maybeRefresh() {
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
-		defer w.refreshing.Store(false)
 		if err := w.refresh(w.ctx); err != nil && w.ctx.Err() == nil {
 			w.log.Debug("ktables: partition count refresh failed", slog.Any("error", err))
-			// Try again after a full interval rather than on every write.
-			w.refreshedAt.Store(time.Now().UnixNano())
 		}
+		// Success or failure, the next one comes a full interval later
+		// rather than on every write.
+		w.refreshTimer.Reset(w.cfg.partitionRefresh)
 	}()
 }
 
@@ -268,6 +269,7 @@ func (w *Writer[V]) Close() error {
 		w.mu.Unlock()
 		w.cancel()
 		w.wg.Wait()
+		w.refreshTimer.Stop() // after Wait: no refresh re-arms it now
 		if w.cfg.ownTransport {
 			w.closeErr = w.tr.Close()
 		}

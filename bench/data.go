@@ -32,6 +32,11 @@ func Value(i int) []byte {
 // FlatKey returns record i's key for flat tables (13 bytes).
 func FlatKey(i int) []byte { return fmt.Appendf(nil, "key-%09d", i) }
 
+// FlatKeyString is FlatKey as the string a Writer takes: a write loop
+// builds its key in its API's type with one allocation on either side,
+// rather than the table side converting the raw side's bytes.
+func FlatKeyString(i int) string { return fmt.Sprintf("key-%09d", i) }
+
 // GroupedKey returns record i's composite key: 100 members per group.
 func GroupedKey(i int) []byte {
 	k, _ := ktables.DefaultKeyCodec.Encode(GroupName(i/100), MemberName(i))

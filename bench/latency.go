@@ -156,16 +156,15 @@ func runPropagation(e *Env) ([]*Metric, error) {
 
 	val := Value(0)
 	one := func(raw bool, i int) (time.Duration, error) {
-		key := FlatKey(i)
 		t0 := time.Now()
 		if raw {
-			if err := rw.Produce(ctx, rawTopic, 0, key, val); err != nil {
+			if err := rw.Produce(ctx, rawTopic, 0, FlatKey(i), val); err != nil {
 				return 0, err
 			}
 			t1, err := recvBefore(ctx, rawSeen, "raw propagation")
 			return t1.Sub(t0), err
 		}
-		if err := w.Set(ctx, string(key), val); err != nil {
+		if err := w.Set(ctx, FlatKeyString(i), val); err != nil {
 			return 0, err
 		}
 		t1, err := recvBefore(ctx, seen, "ktables propagation")
@@ -365,11 +364,10 @@ func runWrites(e *Env) ([]*Metric, error) {
 	defer raw.Close()
 	val := Value(0)
 	write := func(isRaw bool, i int) error {
-		key := FlatKey(i % 10_000)
 		if isRaw {
-			return raw.Produce(ctx, topic, 0, key, val) // 1 partition: murmur2 says 0
+			return raw.Produce(ctx, topic, 0, FlatKey(i%10_000), val) // 1 partition: murmur2 says 0
 		}
-		return w.Set(ctx, string(key), val)
+		return w.Set(ctx, FlatKeyString(i%10_000), val)
 	}
 	for i := range 10 { // warm up
 		if err := write(false, i); err != nil {

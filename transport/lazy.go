@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // Lazy holds a value made on first use by a call that cannot be cancelled
@@ -11,6 +12,11 @@ import (
 // goroutine and its result is kept for later calls. A failed making is
 // tried again by the next call.
 type Lazy[T any] struct {
+	// made is v once made: Get, called on every produce by every writer,
+	// then loads it rather than taking mu, which serialized concurrent
+	// writers (issue 17).
+	made atomic.Pointer[T]
+
 	mu   sync.Mutex
 	v    T
 	ok   bool
@@ -22,11 +28,26 @@ type Lazy[T any] struct {
 func (l *Lazy[T]) Set(v T) {
 	l.mu.Lock()
 	l.v, l.ok = v, true
+	l.made.Store(&v)
 	l.mu.Unlock()
+}
+
+// Load returns the value if it was made, without making it: callers on a
+// hot path check it before building the closure Get takes (a closure that
+// escapes is an allocation per call).
+func (l *Lazy[T]) Load() (T, bool) {
+	if p := l.made.Load(); p != nil {
+		return *p, true
+	}
+	var zero T
+	return zero, false
 }
 
 // Get returns the value, making it with mk when there is none.
 func (l *Lazy[T]) Get(ctx context.Context, mk func() (T, error)) (T, error) {
+	if p := l.made.Load(); p != nil {
+		return *p, nil
+	}
 	var zero T
 	l.mu.Lock()
 	if l.ok {
@@ -43,6 +64,7 @@ func (l *Lazy[T]) Get(ctx context.Context, mk func() (T, error)) (T, error) {
 			l.mu.Lock()
 			if err == nil {
 				l.v, l.ok = v, true
+				l.made.Store(&v)
 			}
 			l.err = err
 			l.wait = nil

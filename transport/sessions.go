@@ -3,6 +3,7 @@ package transport
 import (
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // Sessions is the close bookkeeping of an adapter's Transport: whether it
@@ -11,8 +12,12 @@ import (
 // session closed on its own, close the rest on Close), so they live here
 // once. It is safe for concurrent use; the zero value is open and empty.
 type Sessions struct {
-	mu     sync.Mutex
-	closed bool
+	mu sync.Mutex
+	// closed is set under mu, which orders it against Add; it is atomic
+	// because every call of a transport reads it (Closed), from as many
+	// goroutines as write concurrently, and a mutex there serialized them
+	// (issue 17).
+	closed atomic.Bool
 	open   map[io.Closer]struct{}
 }
 
@@ -22,7 +27,7 @@ type Sessions struct {
 func (ss *Sessions) Add(s io.Closer) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.closed {
+	if ss.closed.Load() {
 		return false
 	}
 	if ss.open == nil {
@@ -41,11 +46,7 @@ func (ss *Sessions) Remove(s io.Closer) {
 }
 
 // Closed reports whether Close has run.
-func (ss *Sessions) Closed() bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return ss.closed
-}
+func (ss *Sessions) Closed() bool { return ss.closed.Load() }
 
 // Close marks the transport closed and closes every registered session,
 // outside the lock (a session's Close calls Remove). Only the first call
@@ -53,11 +54,11 @@ func (ss *Sessions) Closed() bool {
 // owns, so that its Close is idempotent.
 func (ss *Sessions) Close() bool {
 	ss.mu.Lock()
-	if ss.closed {
+	if ss.closed.Load() {
 		ss.mu.Unlock()
 		return false
 	}
-	ss.closed = true
+	ss.closed.Store(true)
 	open := make([]io.Closer, 0, len(ss.open))
 	for s := range ss.open {
 		open = append(open, s)

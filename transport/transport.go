@@ -33,6 +33,11 @@
 // applies a Poll's records and copies, once, what it keeps (ADR 15): a
 // retained key or value never pins a client's fetch buffer, so a transport
 // may hand out sub-slices of its buffers.
+//
+// Record bytes given to [Transport.Produce] are read-only to the
+// transport: a key may be the bytes of a Go string, which must never be
+// written. The transport may go on reading them after Produce returned (a
+// message left in flight when its context ended).
 package transport
 
 import (

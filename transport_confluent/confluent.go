@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -46,8 +47,11 @@ type Transport struct {
 	consumer  *kafka.Consumer // the caller's consumer, or nil
 	committed bool            // fetch sessions read committed: EndOffsets lists last stable offsets
 
-	mu       sync.Mutex
-	closed   bool
+	mu sync.Mutex
+	// closed is set under mu, so that what mu orders (aside, fetch
+	// sessions) sees it; it is atomic so that every Produce can read it
+	// without taking mu.
+	closed   atomic.Bool
 	busy     bool // the caller's consumer serves a fetch session
 	fetchers map[*fetcher]struct{}
 
@@ -220,11 +224,11 @@ func (t *Transport) ReadCommitted() bool { return t.committed }
 // Close is idempotent.
 func (t *Transport) Close() error {
 	t.mu.Lock()
-	if t.closed {
+	if t.closed.Load() {
 		t.mu.Unlock()
 		return nil
 	}
-	t.closed = true
+	t.closed.Store(true)
 	fs := slices.Collect(maps.Keys(t.fetchers))
 	t.mu.Unlock()
 
@@ -254,18 +258,14 @@ func (t *Transport) Close() error {
 func (t *Transport) aside(fn func()) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
+	if t.closed.Load() {
 		return false
 	}
 	t.closing.Go(fn)
 	return true
 }
 
-func (t *Transport) isClosed() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.closed
-}
+func (t *Transport) isClosed() bool { return t.closed.Load() }
 
 // Partitions returns the partition ids of topic in ascending order, from
 // a metadata request that never creates the topic. (X1)

@@ -5,8 +5,10 @@ package confluenttransport
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,17 +20,60 @@ import (
 // health is what the own producer's client-level events tell about the
 // connections, which librdkafka keeps retrying by itself: requests would
 // otherwise wait out their deadline with nothing to say why.
+//
+// Every Produce reads it twice (the failure to wait on, then a success to
+// record), from as many goroutines as there are writers: those reads are
+// atomic loads, and only events and the first success after them take the
+// mutex. A mutex on that path serialized concurrent writes (issue 17).
 type health struct {
 	mu        sync.Mutex
 	last      error // the last connection failure since the last success
 	saslDrops int   // connections dropped during authentication, in a row
 	// failed ends, with the authentication failure as its cause, every
 	// call waiting when credentials are rejected. Replaced by a success.
-	failed context.Context
-	fail   context.CancelCauseFunc
+	failed atomic.Pointer[failure]
+	// clean says there is nothing for a success to clear: no last
+	// failure, no SASL drops, failed not ended.
+	clean atomic.Bool
 }
 
-func (h *health) init() { h.failed, h.fail = context.WithCancelCause(context.Background()) }
+// failure ends with the authentication failure as ctx's cause. Produce
+// waits on one of done, closed with ctx, rather than on ctx.Done(): a
+// channel in a select is locked and queued on by every waiting call, and
+// one channel shared by all writers made them contend (issue 17).
+type failure struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	done   [failShards]chan struct{}
+}
+
+// failShards spreads concurrent writers over that many channels.
+const failShards = 16
+
+func (h *health) init() {
+	f := &failure{}
+	f.ctx, f.cancel = context.WithCancelCause(context.Background())
+	for i := range f.done {
+		f.done[i] = make(chan struct{})
+	}
+	h.failed.Store(f)
+	h.clean.Store(true)
+}
+
+// fail ends the current failure with err, once; h.mu is held.
+func (h *health) fail(err error) {
+	f := h.failed.Load()
+	if f.ctx.Err() != nil {
+		return // the first cause stands
+	}
+	f.cancel(err)
+	for _, c := range f.done {
+		close(c)
+	}
+}
+
+// wait is a channel closed when f ends, one of f's shards.
+func (f *failure) wait() <-chan struct{} { return f.done[rand.N(failShards)] }
 
 // note records one client-level error event.
 func (h *health) note(ke kafka.Error) {
@@ -52,25 +97,38 @@ func (h *health) note(ke kafka.Error) {
 		// librdkafka gives strerror's text, not the errno: restore it,
 		// so that errors.Is finds it and the text says it (issue 16).
 		h.last = fmt.Errorf("%w: %w", syscall.ECONNREFUSED, ke)
+		h.clean.Store(false)
 		return
 	}
 	h.last = ke
+	h.clean.Store(false)
 }
 
 // ok records a call's success: earlier failures are history.
 func (h *health) ok() {
+	if h.clean.Load() {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.last, h.saslDrops = nil, 0
-	if h.failed.Err() != nil {
+	if h.failed.Load().ctx.Err() != nil {
 		h.init()
 	}
+	h.clean.Store(true)
 }
 
-func (h *health) state() (context.Context, error) {
+// failedCtx is the context that ends when credentials are rejected.
+func (h *health) failedCtx() context.Context { return h.failed.Load().ctx }
+
+// current is the current failure, for a call to wait on.
+func (h *health) current() *failure { return h.failed.Load() }
+
+// lastErr is the last connection failure since the last success.
+func (h *health) lastErr() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.failed, h.last
+	return h.last
 }
 
 // drain reads the own producer's events: delivery reports go to each
@@ -85,35 +143,42 @@ func (t *Transport) drain(p *kafka.Producer) {
 }
 
 // watch returns ctx, also ended when credentials are rejected, and done,
-// which settles the call's error: the authentication failure when that
-// ended it, ctx's error annotated with the last connection failure when
-// ctx ended (transport.ContextError), or err.
+// which settles the call's error (see settle). Produce, the hot path,
+// waits on a shard of the failure instead: a derived context per call costs
+// two more registrations on shared contexts.
 func (t *Transport) watch(ctx context.Context) (context.Context, func(error) error) {
-	failed, _ := t.h.state()
+	failed := t.h.failedCtx()
 	wctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(failed, cancel)
 	return wctx, func(err error) error {
 		stop()
 		cancel()
-		if cerr := ctx.Err(); cerr != nil {
-			_, last := t.h.state()
-			return transport.WithLastError(cerr, last)
-		}
-		if cause := context.Cause(failed); cause != nil && (err != nil || wctx.Err() != nil) {
-			return cause
-		}
-		if err == nil {
-			t.h.ok()
-			return nil
-		}
-		// librdkafka's own timeouts say only "transport failure".
-		if c := code(err); c == kafka.ErrTransport || c == kafka.ErrTimedOut {
-			if _, last := t.h.state(); last != nil {
-				return fmt.Errorf("%w (last error: %w)", err, last)
-			}
-		}
-		return err
+		return t.settle(ctx, failed, err)
 	}
+}
+
+// settle is the error of a call that waited under ctx and failed (the
+// failedCtx the call started with) and ended with err: the authentication
+// failure when credentials were rejected, ctx's error annotated with the
+// last connection failure when ctx ended (transport.ContextError), or err.
+func (t *Transport) settle(ctx, failed context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return transport.WithLastError(cerr, t.h.lastErr())
+	}
+	if cause := context.Cause(failed); cause != nil {
+		return cause
+	}
+	if err == nil {
+		t.h.ok()
+		return nil
+	}
+	// librdkafka's own timeouts say only "transport failure".
+	if c := code(err); c == kafka.ErrTransport || c == kafka.ErrTimedOut {
+		if last := t.h.lastErr(); last != nil {
+			return fmt.Errorf("%w (last error: %w)", err, last)
+		}
+	}
+	return err
 }
 
 // timeoutMs is what a librdkafka call taking a timeout instead of a

@@ -50,7 +50,7 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	f := &fetcher{t: t, topic: topic, maxWait: maxWait, pos: pos}
 	t.mu.Lock()
 	switch {
-	case t.closed:
+	case t.closed.Load():
 		t.mu.Unlock()
 		return nil, closedErr(op, topic)
 	case t.base == nil && t.consumer == nil:

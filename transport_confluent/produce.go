@@ -53,7 +53,10 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 	if err := t.prod.Produce(msg, report); err != nil {
 		return 0, t.produceErr(ctx, op, topic, err)
 	}
-	wctx, done := t.watch(ctx)
+	// Not t.watch: a derived context per call would register on ctx and
+	// on the failure context, shared by every writer; a select on a shard
+	// of the failure costs neither (events.go).
+	f := t.h.current()
 	var (
 		m   *kafka.Message
 		err error
@@ -65,9 +68,10 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 		} else {
 			err = m.TopicPartition.Error
 		}
-	case <-wctx.Done():
+	case <-ctx.Done():
+	case <-f.wait():
 	}
-	if err = done(err); err != nil {
+	if err = t.settle(ctx, f.ctx, err); err != nil {
 		return 0, t.produceErr(ctx, op, topic, err)
 	}
 	return int64(m.TopicPartition.Offset), nil

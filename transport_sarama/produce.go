@@ -20,10 +20,12 @@ type producer struct {
 	client sarama.Client
 	ap     sarama.AsyncProducer
 
-	mu      sync.RWMutex // held (read) while sending to ap.Input()
-	closing chan struct{}
-	closed  bool
-	wg      sync.WaitGroup
+	// mu is held (read) while sending to ap.Input(): close takes it to
+	// set closed before AsyncClose closes Input, so no send can meet a
+	// closed channel.
+	mu     sync.RWMutex
+	closed bool
+	wg     sync.WaitGroup
 }
 
 func newProducer(cfg *sarama.Config, addrs []string, d *dialer) (*producer, error) {
@@ -38,7 +40,7 @@ func newProducer(cfg *sarama.Config, addrs []string, d *dialer) (*producer, erro
 		_ = pc.Close()
 		return nil, err
 	}
-	p := &producer{client: pc, ap: ap, closing: make(chan struct{})}
+	p := &producer{client: pc, ap: ap}
 	p.wg.Add(2)
 	go func() {
 		defer p.wg.Done()
@@ -80,7 +82,6 @@ func (p *producer) close() {
 		return
 	}
 	p.closed = true
-	close(p.closing)
 	p.mu.Unlock()
 	// Pending messages fail with ErrShuttingDown or are flushed; the
 	// dispatchers route the results to their (buffered) reply channels.
@@ -136,14 +137,14 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 		p.mu.RUnlock()
 		return 0, closedErr(op, topic)
 	}
+	// No closing channel in this select: close cannot begin while a send
+	// holds mu, so it could never fire here, and a channel every writer
+	// shares would be locked and queued on by each select (issue 17).
 	select {
 	case p.ap.Input() <- msg:
 	case <-ctx.Done():
 		p.mu.RUnlock()
 		return 0, ctx.Err()
-	case <-p.closing:
-		p.mu.RUnlock()
-		return 0, closedErr(op, topic)
 	}
 	p.mu.RUnlock()
 
@@ -169,6 +170,9 @@ func (t *Transport) Produce(ctx context.Context, topic string, rec transport.Rec
 // producer returns the transport's producer, opening it on first use
 // (opening its client fetches metadata) under ctx.
 func (t *Transport) producer(ctx context.Context) (*producer, error) {
+	if p, ok := t.prod.Load(); ok {
+		return p, nil
+	}
 	if t.prodErr != nil {
 		return nil, t.prodErr
 	}
