@@ -128,19 +128,6 @@ func (m *compactMap[V]) set(h uint64, key string, v V) bool {
 	return true
 }
 
-// setOwned is set for a key the caller copied and hands over: a new key
-// is kept as it is, and an existing key's cell is pointed at it, so the
-// cell keeps nothing of what it held before.
-func (m *compactMap[V]) setOwned(h uint64, key string, v V) bool {
-	if i := m.find(h, key); i >= 0 {
-		c := m.cellAt(i)
-		c.kp, c.val = unsafe.StringData(key), v
-		return false
-	}
-	m.insert(h, unsafe.StringData(key), len(key), v)
-	return true
-}
-
 // insert adds a key known to be absent, taking kp[:klen] as the key bytes
 // without copying them: the caller hands over memory nobody modifies.
 func (m *compactMap[V]) insert(h uint64, kp *byte, klen int, v V) {
