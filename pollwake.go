@@ -32,6 +32,9 @@ type pollWaker struct {
 func (w *pollWaker) arm(ctx context.Context, limit time.Duration) (context.Context, func()) {
 	w.mu.Lock()
 	if w.ctx == nil || w.parent != ctx {
+		if w.cancel != nil {
+			w.cancel() // another parent: release the old one's registration
+		}
 		w.parent = ctx
 		w.ctx, w.cancel = context.WithCancel(ctx)
 	}
