@@ -195,7 +195,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr = f.ctxErr(ctx, f.t.wrap(pctx, op, f.topic, firstErr))
 	case len(outOfRange) > 0:
 		firstErr = transport.OutOfRange(op, f.topic, outOfRange, kafka.OffsetOutOfRange)
-	case len(b.Records) > 0:
+	case len(b.Records) > 0 && behindHead(&b):
 		f.startPrefetch()
 	}
 	return transport.PollResult(pctx, b, firstErr)

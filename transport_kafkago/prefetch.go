@@ -15,9 +15,24 @@ import (
 // answer if the positions are still the ones it was requested for, and
 // otherwise drops it and fetches afresh, so Assign and the Poll contract
 // (ADR 7) are as without it. A table at the head, whose polls return
-// nothing, sends nothing ahead. (Decoding the records in the prefetch too
+// nothing, sends nothing ahead; nor does a poll that reached the head: its
+// next Fetch waits for a record not yet written, so sending it early gains
+// nothing, and a Fetch landing on the broker as it answers the producer
+// delayed that acknowledgement (issue 17: kafka-go's one-at-a-time
+// propagation latency). (Decoding the records in the prefetch too
 // was slower on two cores: the broker, the decoding and the caller's apply
 // then compete for them.)
+
+// behindHead reports whether a partition of b stopped short of the high
+// watermark its fetch answer reported: records wait at the broker.
+func behindHead(b *transport.Batch) bool {
+	for p, next := range b.Next {
+		if hw, ok := b.HighWatermarks[p]; ok && next < hw {
+			return true
+		}
+	}
+	return false
+}
 
 // prefetch is one Fetch sent ahead of the Poll that will read it.
 type prefetch struct {
