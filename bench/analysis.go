@@ -54,7 +54,7 @@ func analysis(rep *Report, notesMD string) string {
 	p("## Analysis")
 	p("")
 	p("Generated from the tables above. This machine is shared (see the load average in [Run](#run)) and the")
-	p("broker runs in the same process: absolute figures are noisy; read ratios of the same run.")
+	p("broker shares its cores: absolute figures are noisy; read ratios of the same run.")
 	p("")
 	type miss struct {
 		m    *Metric
