@@ -5,13 +5,13 @@ import (
 	"unsafe"
 )
 
-// A probe compares a candidate entry's key in two steps. The head, words
-// loaded from the key once and from each candidate the same way,
-// settles every key of up to 16 bytes and nearly every mismatch of a longer
-// one with no call: a call to the runtime's memequal is a measurable share
-// of a Get (issue 17), and one inside the probe loop also makes the loop
-// keep its values on the stack. Only a longer key's middle, bytes 8 to
-// len-8, is left for a string comparison, once per Get, after the loop.
+// A probe compares a candidate entry's key in two steps, neither of which
+// calls memequal: a call is a measurable share of a Get (issue 17), and one
+// inside the probe loop also makes the loop keep its values on the stack.
+// The head, words loaded from the key once and from each candidate the
+// same way, settles every key of up to 16 bytes and nearly every mismatch
+// of a longer one. Only a longer key's middle, bytes 8 to len-8, is left
+// for after the loop (restMatches), once per Get.
 
 // keyHead is a key's head as a probe compares it with a candidate's. A
 // key of 8 bytes or more loads whole words at 0 and len-8 (overlapping
@@ -73,14 +73,15 @@ func (h keyHead) short(p *kv, n int) bool {
 	return p.klen == uint32(n) && word(unsafe.Add(p.data(), n-8))&h.mask == h.last
 }
 
-// restMatches reports whether the key p's head matched is key: for a key
-// over 16 bytes, whether their middles are equal too, compared a word at a
+// restMatches reports whether the key p's long head matched (so of key's
+// length, 8 bytes or more) is key: for a key over 16 bytes, whether their middles are equal too, compared a word at a
 // time in line. For the keys tables hold, tens of bytes, a few loads cost
 // less than a call to memequal, whose wide loads pay off only for keys of
 // hundreds of bytes.
 func restMatches(p *kv, key string) bool {
 	k, d := unsafe.Pointer(unsafe.StringData(key)), p.data()
-	// Each word ends before the last 8 bytes, which the head compared.
+	// Each word starts before the last 8 bytes, which the head compared,
+	// and so ends inside the key.
 	for j := 8; j < len(key)-8; j += 8 {
 		if word(unsafe.Add(k, j)) != word(unsafe.Add(d, j)) {
 			return false
