@@ -28,16 +28,8 @@ type keyHead struct {
 	lo, last uint64
 }
 
-func headOf(key string) keyHead {
-	if len(key) < 8 {
-		return shortHead(key)
-	}
-	return longHead(key)
-}
-
-// longHead is headOf for a key of 8 bytes or more, shortHead for a shorter
-// one. Each inlines where headOf, the two together, would not: Get calls
-// them itself.
+// longHead is the head of a key of 8 bytes or more, shortHead of a shorter
+// one. Each inlines into Get; one function for both would not.
 func longHead(key string) keyHead {
 	k := unsafe.Pointer(unsafe.StringData(key))
 	return keyHead{^uint64(0), word(k), word(unsafe.Add(k, len(key)-8))}
