@@ -29,25 +29,35 @@ type keyHead struct {
 }
 
 // longHead is the head of a key of 8 bytes or more, shortHead of a shorter
-// one. Each inlines into Get; one function for both would not.
+// one of n bytes whose bits shortKey loaded. Each inlines into Get; one
+// function for both, or shortHead calling shortKey, would not.
 func longHead(key string) keyHead {
 	k := unsafe.Pointer(unsafe.StringData(key))
 	return keyHead{^uint64(0), word(k), word(unsafe.Add(k, len(key)-8))}
 }
 
-func shortHead(key string) keyHead {
-	s := 64 - 8*uint(len(key)) // 64 for the empty key: mask and head are 0
-	return keyHead{^uint64(0) << s, 0, shortKey(key) << s}
+func shortHead(bits uint64, n int) keyHead {
+	s := 64 - 8*uint(n) // 64 for the empty key: mask and head are 0
+	return keyHead{^uint64(0) << s, 0, bits << s}
 }
 
-// shortKey is the n < 8 bytes of key, little-endian, read a byte at a
-// time: a few cycles, and small enough that shortHead inlines into Get.
+// shortKey is the n < 8 bytes of key, little-endian, loaded as two
+// halves that overlap (their shared bytes are equal, so or-ing them is
+// exact) and never leave the key.
 func shortKey(key string) uint64 {
-	var h uint64
-	for i := 0; i < len(key); i++ {
-		h |= uint64(key[i]) << (8 * i)
+	n := len(key)
+	k := unsafe.Pointer(unsafe.StringData(key))
+	switch {
+	case n >= 4:
+		return uint64(binary.LittleEndian.Uint32((*[4]byte)(k)[:])) |
+			uint64(binary.LittleEndian.Uint32((*[4]byte)(unsafe.Add(k, n-4))[:]))<<(8*(n-4))
+	case n >= 2:
+		return uint64(binary.LittleEndian.Uint16((*[2]byte)(k)[:])) |
+			uint64(binary.LittleEndian.Uint16((*[2]byte)(unsafe.Add(k, n-2))[:]))<<(8*(n-2))
+	case n == 1:
+		return uint64(key[0])
 	}
-	return h
+	return 0
 }
 
 // long and short report whether p's key has length n and the head of a key
@@ -85,7 +95,7 @@ func restMatches(p *kv, key string) bool {
 // hasKey reports whether p's key is key.
 func (p *kv) hasKey(key string) bool {
 	if n := len(key); n < 8 {
-		return shortHead(key).short(p, n)
+		return shortHead(shortKey(key), n).short(p, n)
 	}
 	return longHead(key).long(p, len(key)) && restMatches(p, key)
 }

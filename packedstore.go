@@ -106,7 +106,7 @@ func (p packedMap) getBytes(key string) ([]byte, bool) {
 				seq = 1 // go to pshard.get
 			}
 		} else {
-			head := shortHead(key)
+			head := shortHead(shortKey(key), n)
 			for range slots {
 				c := (*kv)(atomic.LoadPointer(&t.ptrs[i]))
 				if c == nil {
