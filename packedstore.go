@@ -102,7 +102,7 @@ func (p packedMap) getBytes(key string) ([]byte, bool) {
 					i = 0
 				}
 			}
-			if e != nil && !restMatches(e, key) {
+			if n > 16 && e != nil && !restMatches(e, key) {
 				seq = 1 // go to pshard.get
 			}
 		} else {
