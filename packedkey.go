@@ -16,8 +16,8 @@ import (
 // keyHead is a key's head as a probe compares it with a candidate's. A
 // key of 8 bytes or more loads whole words at 0 and len-8 (overlapping
 // below 16): lo and last. A shorter key cannot be loaded a word at a time
-// without reading past its end: its head, last, is its bytes, read one at a
-// time, in the top bytes of a word; the candidate's is the word that ends
+// without reading past its end: its head, last, is its bytes (shortKey), in
+// the top bytes of a word; the candidate's is the word that ends
 // where its key does, which starts in its own header, inside its
 // allocation, masked to the key's bytes. Get probes with one or the other
 // form (long, short), picked once per call: a loop that served both would
