@@ -19,11 +19,21 @@ const interleaveChunk = 16384
 // other work, separate runs of each differ more than the two do.
 func BenchmarkGetInterleaved(b *testing.B) {
 	_, tbl := benchTable(b, 100_000)
+	getInterleaved(b, tbl, rawCopy(tbl), getKeySets())
+}
+
+// rawCopy is the map baseline holding tbl's records under its own keys, as
+// in the bench report: tbl.All's keys alias the table's entries.
+func rawCopy(tbl *ktables.Table[[]byte]) map[string][]byte {
 	raw := make(map[string][]byte, tbl.Len())
 	for k, v := range tbl.All() {
-		raw[strings.Clone(k)] = v // its own keys, as in the bench report: k aliases the table's entry
+		raw[strings.Clone(k)] = v
 	}
-	for _, set := range getKeySets() {
+	return raw
+}
+
+func getInterleaved(b *testing.B, tbl *ktables.Table[[]byte], raw map[string][]byte, sets []keySet) {
+	for _, set := range sets {
 		b.Run(set.name, func(b *testing.B) {
 			var kt, mp time.Duration
 			rounds := 0
@@ -42,13 +52,15 @@ func BenchmarkGetInterleaved(b *testing.B) {
 // baseline map reads during the same updates (it cannot take them).
 func BenchmarkGetParallelInterleaved(b *testing.B) {
 	c, tbl := benchTable(b, 100_000)
-	raw := make(map[string][]byte, tbl.Len())
-	for k, v := range tbl.All() {
-		raw[strings.Clone(k)] = v // its own keys, as in the bench report: k aliases the table's entry
-	}
-	for _, set := range getKeySets() {
+	getParallelInterleaved(b, tbl, rawCopy(tbl), getKeySets(), func() func() int64 { return liveUpdates(c) })
+}
+
+// getParallelInterleaved runs each set's lookups on two goroutines while
+// the updates live starts for that set run; live's stop reports their count.
+func getParallelInterleaved(b *testing.B, tbl *ktables.Table[[]byte], raw map[string][]byte, sets []keySet, live func() (stop func() int64)) {
+	for _, set := range sets {
 		b.Run(set.name, func(b *testing.B) {
-			stop := liveUpdates(c)
+			stop := live()
 			var mu sync.Mutex
 			var kt, mp time.Duration
 			var wg sync.WaitGroup

@@ -20,6 +20,15 @@ import (
 // byte values over parts partitions.
 func seedTopic(b testing.TB, c *memtransport.Cluster, topic string, parts int32, n, valueSize int) {
 	b.Helper()
+	seedKeys(b, c, topic, parts, n, valueSize, benchKey)
+}
+
+// benchKey is the benchmarks' key for record i: 13 bytes.
+func benchKey(i int) []byte { return fmt.Appendf(nil, "key-%09d", i) }
+
+// seedKeys is seedTopic with record i's key from keyOf.
+func seedKeys(b testing.TB, c *memtransport.Cluster, topic string, parts int32, n, valueSize int, keyOf func(int) []byte) {
+	b.Helper()
 	if err := c.CreateTopic(transport.TopicSpec{Name: topic, Partitions: parts}); err != nil {
 		b.Fatal(err)
 	}
@@ -28,8 +37,7 @@ func seedTopic(b testing.TB, c *memtransport.Cluster, topic string, parts int32,
 		val[i] = 'v'
 	}
 	for i := range n {
-		key := fmt.Appendf(nil, "key-%09d", i)
-		if _, err := c.Append(topic, transport.Record{Key: key, Value: val, Partition: int32(i) % parts}); err != nil {
+		if _, err := c.Append(topic, transport.Record{Key: keyOf(i), Value: val, Partition: int32(i) % parts}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -178,7 +186,10 @@ func BenchmarkGetParallelWhileApplying(b *testing.B) {
 
 // liveUpdates appends about 100k updates/s to the "bench" topic's keys
 // until the returned stop, which reports how many it appended.
-func liveUpdates(c *memtransport.Cluster) (stop func() int64) {
+func liveUpdates(c *memtransport.Cluster) (stop func() int64) { return liveUpdatesOf(c, benchKey) }
+
+// liveUpdatesOf is liveUpdates over the keys keyOf gives.
+func liveUpdatesOf(c *memtransport.Cluster, keyOf func(int) []byte) (stop func() int64) {
 	quit := make(chan struct{})
 	done := make(chan struct{})
 	var updates atomic.Int64
@@ -194,8 +205,7 @@ func liveUpdates(c *memtransport.Cluster) (stop func() int64) {
 			case <-tick.C:
 			}
 			for range 100 { // 100 per millisecond: 100k/s
-				key := fmt.Appendf(nil, "key-%09d", i*7919%100_000)
-				c.Append("bench", transport.Record{Key: key, Value: val, Partition: int32(i % 4)})
+				c.Append("bench", transport.Record{Key: keyOf(i * 7919 % 100_000), Value: val, Partition: int32(i % 4)})
 				updates.Add(1)
 				i++
 			}

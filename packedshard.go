@@ -1,7 +1,6 @@
 package ktables
 
 import (
-	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -48,25 +47,6 @@ func newKV(key string, v []byte) *kv {
 }
 
 func (p *kv) data() unsafe.Pointer { return unsafe.Add(unsafe.Pointer(p), kvHeader) }
-
-// hasKey reports whether p's key is key. Keys of 8 to 16 bytes, the usual
-// size of ids, compare as two overlapping 8-byte words in line: a call to
-// the runtime's memequal is a measurable share of a Get (issue 17).
-func (p *kv) hasKey(key string) bool {
-	n := len(key)
-	if p.klen != uint32(n) {
-		return false
-	}
-	if uint(n-8) > 8 {
-		return p.key() == key
-	}
-	a, b := unsafe.Pointer(unsafe.StringData(key)), p.data()
-	return word(a) == word(b) && word(unsafe.Add(a, n-8)) == word(unsafe.Add(b, n-8))
-}
-
-// word loads the 8 bytes at p, aligned or not (one load where the CPU
-// allows it).
-func word(p unsafe.Pointer) uint64 { return binary.LittleEndian.Uint64((*[8]byte)(p)[:]) }
 
 func (p *kv) key() string { return unsafe.String((*byte)(p.data()), p.klen) }
 
