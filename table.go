@@ -209,8 +209,10 @@ func (t *Table[V]) start(ctx context.Context) error {
 	t.store.reserve(int(toReplay))
 
 	var f transport.Fetcher
+	fopts := t.fetchOptions()
+	fopts.Ends = init.end // which partitions have records waiting
 	err = retry(octx, newBackoff(&t.cfg), transport.IsRetriable, func(ctx context.Context) (err error) {
-		f, err = t.tr.NewFetcher(ctx, t.topic, init.start, t.fetchOptions())
+		f, err = t.tr.NewFetcher(ctx, t.topic, init.start, fopts)
 		return err
 	})
 	switch {

@@ -124,6 +124,14 @@ type FetchOptions struct {
 
 	// MaxBytes caps one fetch response. Zero means the adapter's default.
 	MaxBytes int32
+
+	// Ends, when set, are the end offsets the caller read for the
+	// session's partitions just before opening it. They are a hint, never
+	// a bound: a transport may use them to plan its first fetches (which
+	// partitions have records waiting, so that a catch-up can be spread
+	// over concurrent requests) before any fetch answer has told it, and
+	// fetches past them as usual. Read-only to the transport.
+	Ends map[int32]int64
 }
 
 // Batch is the result of one Poll.

@@ -3,6 +3,7 @@ package kafkagotransport
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -52,6 +53,10 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 		ctx:      fctx,
 		cancel:   cancel,
 		pos:      pos,
+		hw:       maps.Clone(opts.Ends),
+	}
+	if f.hw == nil {
+		f.hw = make(map[int32]int64)
 	}
 	if t.cfg.readCommitted {
 		f.isolation = 1
@@ -78,6 +83,10 @@ type fetcher struct {
 	pos    *transport.Positions
 
 	lastRecords int // records the last Poll returned (Poll is not concurrent)
+	// hw is the high watermark each partition's last answer reported, or
+	// the end offset the session opened with (split.go). Only Poll
+	// touches it.
+	hw map[int32]int64
 
 	// pending is the fetch sent when the last Poll returned records, for
 	// the next Poll (prefetch.go). Only Poll touches it.
@@ -118,7 +127,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		results = pf.res
 	}
 	if results == nil {
-		reqs, err := f.requests(pctx, marks)
+		reqs, err := f.requests(pctx, marks, f.hw)
 		if err != nil {
 			return transport.Batch{}, f.ctxErr(ctx, err)
 		}
@@ -142,54 +151,42 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr   error
 		outOfRange []int32
 	)
-	// kafka-go does not tell how many records a response holds before
-	// they are read: the last poll's count is the estimate (a catch-up
-	// polls full responses back to back), so the slice is not regrown
-	// record by record.
-	if f.lastRecords > 0 {
-		b.Records = make([]transport.Record, 0, f.lastRecords)
-	}
 	defer func() { f.lastRecords = len(b.Records) }()
-	for _, res := range results {
-		if res.Err != nil {
+	ds := f.decodeAll(results, marks)
+	if n, withRecords := countRecords(ds); withRecords > 1 {
+		b.Records = make([]transport.Record, 0, n)
+	}
+	for _, d := range ds {
+		if d.err != nil {
 			if firstErr == nil && pctx.Err() == nil {
-				firstErr = res.Err
+				firstErr = d.err
 			}
 			continue
 		}
-		for i := range res.V.Topics {
-			rt := &res.V.Topics[i]
-			for j := range rt.Partitions {
-				rp := &rt.Partitions[j]
-				p := rp.Partition
-				m, asked := marks[p]
-				if rt.Topic != f.topic || !asked || !f.pos.Current(p, m) {
-					closeRecords(rp.RecordSet.Records)
-					continue // fetched for a position Assign replaced
+		if b.Records == nil {
+			b.Records = d.records // the only answer with records: not copied
+		} else {
+			b.Records = append(b.Records, d.records...)
+		}
+		for _, dp := range d.parts {
+			b.SetHighWatermark(dp.p, dp.hw)
+			switch {
+			case dp.code == kafka.OffsetOutOfRange:
+				outOfRange = append(outOfRange, dp.p)
+				continue
+			case dp.code != 0:
+				if firstErr == nil {
+					firstErr = dp.code
 				}
-				if f.isolation == 1 {
-					b.SetHighWatermark(p, rp.LastStableOffset)
-				} else {
-					b.SetHighWatermark(p, rp.HighWatermark)
-				}
-				if rp.ErrorCode != 0 {
-					closeRecords(rp.RecordSet.Records)
-					switch kerr := kafka.Error(rp.ErrorCode); {
-					case kerr == kafka.OffsetOutOfRange:
-						outOfRange = append(outOfRange, p)
-					case firstErr == nil:
-						firstErr = kerr
-					}
-					continue
-				}
-				next, err := f.walk(&b.Records, p, m.Offset, rp)
-				f.pos.Advance(&b, p, m, next)
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
+				continue
+			}
+			f.pos.Advance(&b, dp.p, dp.m, dp.next)
+			if dp.err != nil && firstErr == nil {
+				firstErr = dp.err
 			}
 		}
 	}
+	f.noteHighWatermarks(&b)
 	switch {
 	case firstErr != nil:
 		firstErr = f.ctxErr(ctx, f.t.wrap(pctx, op, f.topic, firstErr))
@@ -213,10 +210,12 @@ func (f *fetcher) ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// requests builds one Fetch request per partition leader, from the client's
-// metadata cache. Partitions the cache does not know yet (just added) wait
-// for its next refresh.
-func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark) ([]*fetchAPI.Request, error) {
+// requests builds the Fetch requests for marks from the client's metadata
+// cache: per partition leader, one for the partitions at the head (as far
+// as hw, the known high watermarks, tells) and the others spread over up
+// to splitWays requests (split.go). Partitions the cache does not know yet
+// (just added) wait for its next refresh.
+func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark, hw map[int32]int64) ([]leaderFetch, error) {
 	if len(marks) == 0 {
 		return nil, nil
 	}
@@ -229,7 +228,8 @@ func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark) 
 	for _, p := range mt.Partitions {
 		leaders[int32(p.ID)] = p.Leader.ID
 	}
-	byLeader := make(map[int][]fetchAPI.RequestPartition)
+	type leaderParts struct{ idle, busy []fetchAPI.RequestPartition }
+	byLeader := make(map[int]*leaderParts)
 	missing := int32(-1)
 	for p, m := range marks {
 		leader, ok := leaders[p]
@@ -237,45 +237,69 @@ func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark) 
 			missing = max(missing, p)
 			continue
 		}
-		byLeader[leader] = append(byLeader[leader], fetchAPI.RequestPartition{
+		lp := byLeader[leader]
+		if lp == nil {
+			lp = &leaderParts{}
+			byLeader[leader] = lp
+		}
+		rp := fetchAPI.RequestPartition{
 			Partition:          p,
 			CurrentLeaderEpoch: -1,
 			FetchOffset:        m.Offset,
 			LogStartOffset:     -1,
 			PartitionMaxBytes:  f.partMax,
-		})
+		}
+		if end, ok := hw[p]; ok && m.Offset < end {
+			lp.busy = append(lp.busy, rp)
+		} else {
+			lp.idle = append(lp.idle, rp)
+		}
 	}
 	if missing >= 0 {
 		// Partitions assigned after they were added: the cache lags.
 		// Refresh it; they join the next poll.
 		f.t.warm(ctx, f.topic, int(missing)+1)
 	}
-	reqs := make([]*fetchAPI.Request, 0, len(byLeader))
-	for _, parts := range byLeader {
-		slices.SortFunc(parts, func(a, b fetchAPI.RequestPartition) int { return int(a.Partition - b.Partition) })
-		reqs = append(reqs, &fetchAPI.Request{
-			ReplicaID:      -1,
-			MaxWaitTime:    int32(f.maxWait / time.Millisecond),
-			MinBytes:       1,
-			MaxBytes:       f.maxBytes,
-			IsolationLevel: f.isolation,
-			SessionID:      0, // no fetch session (KIP-227): a full fetch each time
-			SessionEpoch:   -1,
-			Topics:         []fetchAPI.RequestTopic{{Topic: f.topic, Partitions: parts}},
-		})
+	lag := func(rp fetchAPI.RequestPartition) int64 { return hw[rp.Partition] - rp.FetchOffset }
+	ways := splitWays()
+	var reqs []leaderFetch
+	for _, lp := range byLeader {
+		if len(lp.idle) > 0 {
+			reqs = append(reqs, leaderFetch{req: f.request(lp.idle)})
+		}
+		if len(lp.busy) > 0 {
+			for _, g := range spread(lp.busy, lag, ways) {
+				reqs = append(reqs, leaderFetch{req: f.request(g), busy: true})
+			}
+		}
 	}
 	return reqs, nil
 }
 
-// send runs the requests, concurrently when there are several leaders. As
-// soon as one answer carries records, the others are abandoned (their
-// connections finish the long poll in the background): a busy partition on
-// one broker must not wait for idle ones on others.
-func (f *fetcher) send(ctx context.Context, reqs []*fetchAPI.Request) []transport.Result[*fetchAPI.Response] {
+// request is one Fetch request for parts.
+func (f *fetcher) request(parts []fetchAPI.RequestPartition) *fetchAPI.Request {
+	slices.SortFunc(parts, func(a, b fetchAPI.RequestPartition) int { return int(a.Partition - b.Partition) })
+	return &fetchAPI.Request{
+		ReplicaID:      -1,
+		MaxWaitTime:    int32(f.maxWait / time.Millisecond),
+		MinBytes:       1,
+		MaxBytes:       f.maxBytes,
+		IsolationLevel: f.isolation,
+		SessionID:      0, // no fetch session (KIP-227): a full fetch each time
+		SessionEpoch:   -1,
+		Topics:         []fetchAPI.RequestTopic{{Topic: f.topic, Partitions: parts}},
+	}
+}
+
+// send runs the requests, concurrently when there are several. As soon as
+// one answer carries records and every busy request has answered, the
+// others are abandoned (their connections finish the long poll in the
+// background): a busy partition must not wait for idle ones.
+func (f *fetcher) send(ctx context.Context, reqs []leaderFetch) []transport.Result[*fetchAPI.Response] {
 	rctx, cancel := f.t.reqCtx(ctx, f.maxWait)
 	defer cancel()
-	return transport.Gather(reqs, func(req *fetchAPI.Request) (*fetchAPI.Response, error) {
-		m, err := f.t.rt.RoundTrip(rctx, f.t.cl.Addr, req)
+	return transport.GatherWaiting(reqs, func(lf leaderFetch) bool { return lf.busy }, func(lf leaderFetch) (*fetchAPI.Response, error) {
+		m, err := f.t.rt.RoundTrip(rctx, f.t.cl.Addr, lf.req)
 		if err != nil {
 			return nil, err
 		}

@@ -51,11 +51,12 @@ func (f *fetcher) startPrefetch() {
 		return
 	}
 	pf := &prefetch{marks: f.pos.Snapshot(), done: make(chan struct{})}
+	hw := f.knownHighWatermarks()
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
 		defer close(pf.done)
-		reqs, err := f.requests(f.ctx, pf.marks)
+		reqs, err := f.requests(f.ctx, pf.marks, hw)
 		switch {
 		case err != nil:
 			pf.err = err

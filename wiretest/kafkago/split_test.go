@@ -1,0 +1,115 @@
+package kafkagowire
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ktables/ktables/kafkatest"
+	"github.com/ktables/ktables/transport"
+)
+
+// fetchLog records the partitions of every Fetch request the broker sees.
+type fetchLog struct {
+	mu   sync.Mutex
+	reqs [][]int32
+}
+
+func watchFetches(c *kfake.Cluster) *fetchLog {
+	l := &fetchLog{}
+	c.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		var ps []int32
+		for _, t := range req.(*kmsg.FetchRequest).Topics {
+			for _, p := range t.Partitions {
+				ps = append(ps, p.Partition)
+			}
+		}
+		slices.Sort(ps)
+		l.mu.Lock()
+		l.reqs = append(l.reqs, ps)
+		l.mu.Unlock()
+		return nil, nil, false
+	})
+	return l
+}
+
+func (l *fetchLog) snapshot() [][]int32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.reqs)
+}
+
+// TestCatchUpSpreadOverRequests: partitions the session's end offsets say
+// have records waiting are fetched by several concurrent requests, not one
+// holding them all (issue 17: one answer is assembled, read and decoded on
+// one core), and every record arrives once, in order. Partitions at the
+// head share one long poll, which does not hold the others back.
+func TestCatchUpSpreadOverRequests(t *testing.T) {
+	c, seeds := kafkatest.StartCluster(t, kfake.NumBrokers(1))
+	tr := newT(t, seeds)
+	const parts, busy, perPart = 8, 6, 20
+	topic := kafkatest.NewTopic(t, tr, parts, nil)
+	ends := map[int32]int64{}
+	from := map[int32]int64{}
+	for p := range int32(parts) {
+		from[p] = 0
+		ends[p] = 0
+		if p >= busy {
+			continue // empty: at the head
+		}
+		for i := range perPart {
+			kafkatest.Produce(t, tr, topic, transport.Record{Key: fmt.Appendf(nil, "k%d-%d", p, i), Value: []byte("v"), Partition: p})
+		}
+		ends[p] = perPart
+	}
+	log := watchFetches(c)
+	f := kafkatest.NewFetcher(t, tr, topic, from, transport.FetchOptions{MaxWait: 5 * time.Second, Ends: ends})
+	want := map[int32]int64{}
+	for p := range int32(busy) {
+		want[p] = perPart
+	}
+	start := time.Now()
+	got := kafkatest.PollUntil(t, f, 20*time.Second, kafkatest.Reached(want))
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("the catch-up took %v: it waited for the idle partitions' 5 s long poll", d)
+	}
+	if len(got.Records) != busy*perPart {
+		t.Fatalf("%d records, want %d", len(got.Records), busy*perPart)
+	}
+	next := map[int32]int64{}
+	for _, r := range got.Records {
+		if r.Offset != next[r.Partition] {
+			t.Fatalf("partition %d: offset %d after %d", r.Partition, r.Offset, next[r.Partition])
+		}
+		next[r.Partition]++
+	}
+	reqs := log.snapshot()
+	var first [][]int32 // the requests before any partition is fetched twice
+	seen := map[int32]bool{}
+	for _, ps := range reqs {
+		if slices.ContainsFunc(ps, func(p int32) bool { return seen[p] }) {
+			break
+		}
+		for _, p := range ps {
+			seen[p] = true
+		}
+		first = append(first, ps)
+	}
+	if len(seen) != parts {
+		t.Fatalf("first requests %v do not cover the %d partitions", first, parts)
+	}
+	for _, ps := range first {
+		if slices.Contains(ps, busy) && slices.ContainsFunc(ps, func(p int32) bool { return p < busy }) {
+			t.Fatalf("first requests %v: an idle partition shares a request with busy ones", first)
+		}
+		if len(ps) >= busy && ps[0] < busy {
+			t.Fatalf("first requests %v: the busy partitions went in one request", first)
+		}
+	}
+}
