@@ -61,10 +61,14 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	return f, nil
 }
 
-// maxPollRecords caps one Poll. kgo keeps the rest buffered for the next
-// one, so a catch-up hands the core moderate batches instead of one slice of
-// every record fetched (against kfake a single fetch can carry 100k records,
-// an 11 MB batch the garbage collector then scans while it is applied).
+// maxPollRecords caps one Poll. A Poll takes every record kgo has buffered
+// (PollFetches): kgo sends its next fetch only once its buffered fetch is
+// taken whole, so taking part of it (PollRecords) left the broker idle
+// while the core applied the rest (issue 17: at 16 partitions one fetch
+// holds about 100k records). The session keeps what it took and hands the
+// core at most this many records per Poll (held.go), so a catch-up still
+// applies moderate batches instead of one slice of every record fetched,
+// an 11 MB batch the garbage collector then scans while it is applied.
 const maxPollRecords = 8192
 
 // minMaxWait is the shortest long poll kgo accepts.
@@ -80,6 +84,10 @@ type fetcher struct {
 
 	pos *transport.Positions
 	lso bool // read committed: report last stable offsets
+
+	// held are records taken from kgo and not yet handed over (held.go).
+	// Only Poll touches them.
+	held []heldPart
 
 	mu     sync.Mutex
 	closed bool
@@ -100,12 +108,22 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	if closed {
 		return transport.Batch{}, closedErr(op, f.topic)
 	}
+	if len(f.held) > 0 {
+		// The rest of the last fetch, before kgo is asked for more: its
+		// next fetch is on its way meanwhile.
+		var b transport.Batch
+		f.handOver(&b, f.pos.Snapshot())
+		if !b.Empty() {
+			return transport.PollResult(ctx, b, nil)
+		}
+		// Assign moved every partition held: fetch afresh.
+	}
 	marks := f.pos.Snapshot()
 
 	wctx, stop := f.t.sasl.watch(ctx)
 	defer stop()
 	pctx, cancel := context.WithTimeout(wctx, f.maxWait)
-	fs := f.cl.PollRecords(pctx, maxPollRecords)
+	fs := f.cl.PollFetches(pctx)
 	cancel()
 	if se, ok := errors.AsType[*transport.SASLClosedError](context.Cause(wctx)); ok && ctx.Err() == nil && len(fs.Records()) == 0 {
 		return transport.Batch{}, transport.NewError(op, f.topic, transport.ErrAuthentication, se)
@@ -116,9 +134,6 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr   error
 		outOfRange []int32
 	)
-	if n := fs.NumRecords(); n > 0 {
-		b.Records = make([]transport.Record, 0, n) // one allocation, no regrowth
-	}
 	for _, ft := range fs {
 		for _, tp := range ft.Topics {
 			for _, fp := range tp.Partitions {
@@ -138,25 +153,18 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 				if tp.Topic != f.topic || !asked || !f.pos.Current(fp.Partition, m) {
 					continue // fetched for a position Assign replaced
 				}
+				hw := fp.HighWatermark
 				if f.lso {
-					b.SetHighWatermark(fp.Partition, fp.LastStableOffset)
-				} else {
-					b.SetHighWatermark(fp.Partition, fp.HighWatermark)
+					hw = fp.LastStableOffset
 				}
-				next := m.Offset
-				for _, r := range fp.Records {
-					if r.Offset < next {
-						continue
-					}
-					next = r.Offset + 1
-					if !r.Attrs.IsControl() { // a transaction marker advances, is not a record
-						b.Records = append(b.Records, fromKgo(r))
-					}
+				b.SetHighWatermark(fp.Partition, hw)
+				if len(fp.Records) > 0 {
+					f.held = append(f.held, heldPart{p: fp.Partition, m: m, hw: hw, recs: fp.Records})
 				}
-				f.pos.Advance(&b, fp.Partition, m, next)
 			}
 		}
 	}
+	f.handOver(&b, marks)
 	if firstErr == nil && len(outOfRange) > 0 {
 		firstErr = transport.OutOfRange(op, f.topic, outOfRange, kerr.OffsetOutOfRange)
 	}
