@@ -14,52 +14,26 @@ type Result[R any] struct {
 // dropped: they were cut short, not faults. Every call has returned when
 // Gather returns; do must end by its own context.
 func Gather[Q, R any](reqs []Q, do func(Q) (R, error), enough func(R) bool, stop func()) []Result[R] {
-	return GatherWaiting(reqs, nil, do, enough, stop)
-}
-
-// GatherWaiting is Gather where the requests that must reports true for
-// are waited for: stop is called only once every one of them has returned
-// and some result was enough. A fetch split across concurrent requests
-// for partitions known to have records waiting marks those requests so:
-// cutting one short because another answered first would throw away an
-// answer the broker was already sending. With must nil, or true for no
-// request, it is Gather.
-func GatherWaiting[Q, R any](reqs []Q, must func(Q) bool, do func(Q) (R, error), enough func(R) bool, stop func()) []Result[R] {
 	if len(reqs) == 1 {
 		v, err := do(reqs[0])
 		return []Result[R]{{v, err}}
 	}
-	type arrival struct {
-		Result[R]
-		must bool
-	}
-	ch := make(chan arrival, len(reqs))
-	waiting := 0
+	ch := make(chan Result[R], len(reqs))
 	for _, q := range reqs {
-		m := must != nil && must(q)
-		if m {
-			waiting++
-		}
 		go func() {
 			v, err := do(q)
-			ch <- arrival{Result[R]{v, err}, m}
+			ch <- Result[R]{v, err}
 		}()
 	}
 	out := make([]Result[R], 0, len(reqs))
-	stopped, sawEnough := false, false
+	stopped := false
 	for range reqs {
 		r := <-ch
-		if r.must {
-			waiting--
-		}
 		if stopped && r.Err != nil {
 			continue
 		}
-		out = append(out, r.Result)
-		if r.Err == nil && enough != nil && enough(r.V) {
-			sawEnough = true
-		}
-		if !stopped && sawEnough && waiting == 0 {
+		out = append(out, r)
+		if !stopped && r.Err == nil && enough != nil && enough(r.V) {
 			stopped = true
 			stop()
 		}

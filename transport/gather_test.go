@@ -5,8 +5,6 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"testing/synctest"
-	"time"
 
 	"github.com/ktables/ktables/transport"
 )
@@ -56,46 +54,6 @@ func TestGather(t *testing.T) {
 		rs := transport.Gather([]string{"a"}, func(q string) (string, error) { return q + "!", errBoom }, nil, nil)
 		if len(rs) != 1 || rs[0].V != "a!" || !errors.Is(rs[0].Err, errBoom) {
 			t.Fatalf("results %+v", rs)
-		}
-	})
-}
-
-// TestGatherWaiting: an answer that is enough does not cut short the
-// requests that must be waited for; the others are cut once they all
-// returned. (In a synctest bubble: request 0 answers a fake second after
-// request 1.)
-func TestGatherWaiting(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		stops := 0
-		rs := transport.GatherWaiting([]int{0, 1, 2},
-			func(q int) bool { return q < 2 },
-			func(q int) (int, error) {
-				switch q {
-				case 0:
-					select {
-					case <-time.After(time.Second): // still sending its answer
-						return 5, nil
-					case <-ctx.Done():
-						return 0, ctx.Err()
-					}
-				case 1:
-					return 7, nil // enough, while request 0 is still sending
-				}
-				<-ctx.Done() // an idle partition's long poll, ended by stop
-				return 0, ctx.Err()
-			}, func(v int) bool { return v > 0 }, func() { stops++; cancel() })
-		var vs []int
-		for _, r := range rs {
-			if r.Err != nil {
-				t.Fatalf("error result %v kept", r.Err)
-			}
-			vs = append(vs, r.V)
-		}
-		slices.Sort(vs)
-		if !slices.Equal(vs, []int{5, 7}) || stops != 1 {
-			t.Fatalf("results %v after %d stops; want [5 7] and one stop", vs, stops)
 		}
 	})
 }

@@ -1,18 +1,15 @@
 package kafkagotransport
 
 import (
-	"sync"
-
 	"github.com/segmentio/kafka-go"
 	fetchAPI "github.com/segmentio/kafka-go/protocol/fetch"
 
 	"github.com/ktables/ktables/transport"
 )
 
-// Decoding of a Poll's fetch answers: concurrently, one goroutine per
-// answer, when several carry records (split.go says why there are
-// several); Poll then merges them in order, on its own goroutine, where
-// the positions advance.
+// Decoding of a fetch answer, on the goroutine of the request that got it
+// (round.go); Poll merges the decoded answers in order, on its own
+// goroutine, where the positions advance.
 
 // decoded is one fetch answer, decoded.
 type decoded struct {
@@ -29,35 +26,6 @@ type decodedPart struct {
 	code kafka.Error    // the partition's error code; 0 for none
 	next int64          // the position to fetch next
 	err  error          // decoding failed after next
-}
-
-// decodeAll decodes every answer of results, which were fetched from
-// marks.
-func (f *fetcher) decodeAll(results []transport.Result[*fetchAPI.Response], marks map[int32]transport.Mark) []decoded {
-	out := make([]decoded, len(results))
-	withRecords := 0
-	for _, res := range results {
-		if res.Err == nil && hasRecords(res.V) {
-			withRecords++
-		}
-	}
-	// kafka-go does not tell how many records an answer holds before they
-	// are read: the last poll's count is the estimate (a catch-up polls
-	// full answers back to back), so the slices are not regrown record by
-	// record.
-	estimate := f.lastRecords / max(1, withRecords)
-	if withRecords <= 1 {
-		for i, res := range results {
-			out[i] = f.decode(res, marks, estimate)
-		}
-		return out
-	}
-	var wg sync.WaitGroup
-	for i, res := range results {
-		wg.Go(func() { out[i] = f.decode(res, marks, estimate) })
-	}
-	wg.Wait()
-	return out
 }
 
 // decode reads one answer's records.
@@ -94,9 +62,9 @@ func (f *fetcher) decode(res transport.Result[*fetchAPI.Response], marks map[int
 	return d
 }
 
-// countRecords is how many records ds hold, and how many answers hold some.
-func countRecords(ds []decoded) (n, withRecords int) {
-	for _, d := range ds {
+// countRecords is how many records as hold, and how many answers hold some.
+func countRecords(as []answer) (n, withRecords int) {
+	for _, d := range as {
 		if len(d.records) > 0 {
 			n += len(d.records)
 			withRecords++

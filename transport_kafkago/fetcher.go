@@ -2,7 +2,6 @@ package kafkagotransport
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -88,12 +87,12 @@ type fetcher struct {
 	// touches it.
 	hw map[int32]int64
 
-	// pending is the fetch sent when the last Poll returned records, for
-	// the next Poll (prefetch.go). Only Poll touches it.
-	pending *prefetch
-	mu      sync.Mutex
-	closed  bool
-	wg      sync.WaitGroup // prefetches and their discards
+	// round is the requests in flight whose answers are not all taken
+	// (round.go). Only Poll touches it.
+	round  *round
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup // the rounds' requests
 }
 
 // Poll sends one Fetch request per partition leader, long-polling up to the
@@ -113,21 +112,12 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	defer cancel()
 	defer context.AfterFunc(f.ctx, cancel)()
 
-	var results []transport.Result[*fetchAPI.Response]
-	if pf := f.takePrefetch(marks); pf != nil {
-		select {
-		case <-pf.done:
-		case <-pctx.Done():
-			f.pending = pf // still in flight: the next Poll takes it
-			return transport.Batch{}, f.ctxErr(ctx, pctx.Err())
-		}
-		if pf.err != nil {
-			return transport.Batch{}, f.ctxErr(ctx, pf.err)
-		}
-		results = pf.res
+	if f.round != nil && !f.round.serves(marks) {
+		f.round.abandon() // Assign moved or added partitions: fetch afresh
+		f.round = nil
 	}
-	if results == nil {
-		reqs, err := f.requests(pctx, marks, f.hw)
+	if f.round == nil {
+		reqs, err := f.requests(pctx, marks)
 		if err != nil {
 			return transport.Batch{}, f.ctxErr(ctx, err)
 		}
@@ -143,7 +133,14 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 				return transport.Batch{}, f.ctxErr(ctx, pctx.Err())
 			}
 		}
-		results = f.send(pctx, reqs)
+		if f.round = f.startRound(reqs, marks); f.round == nil {
+			return transport.Batch{}, closedErr(op, f.topic)
+		}
+	}
+	r := f.round
+	answers, err := r.take(pctx)
+	if err != nil {
+		return transport.Batch{}, f.ctxErr(ctx, err) // the round goes on for the next Poll
 	}
 
 	var (
@@ -151,24 +148,22 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr   error
 		outOfRange []int32
 	)
-	defer func() { f.lastRecords = len(b.Records) }()
-	ds := f.decodeAll(results, marks)
-	if n, withRecords := countRecords(ds); withRecords > 1 {
+	if n, withRecords := countRecords(answers); withRecords > 1 {
 		b.Records = make([]transport.Record, 0, n)
 	}
-	for _, d := range ds {
-		if d.err != nil {
+	for _, a := range answers {
+		if a.err != nil {
 			if firstErr == nil && pctx.Err() == nil {
-				firstErr = d.err
+				firstErr = a.err
 			}
 			continue
 		}
 		if b.Records == nil {
-			b.Records = d.records // the only answer with records: not copied
+			b.Records = a.records // the only answer with records: not copied
 		} else {
-			b.Records = append(b.Records, d.records...)
+			b.Records = append(b.Records, a.records...)
 		}
-		for _, dp := range d.parts {
+		for _, dp := range a.parts {
 			b.SetHighWatermark(dp.p, dp.hw)
 			switch {
 			case dp.code == kafka.OffsetOutOfRange:
@@ -187,15 +182,34 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		}
 	}
 	f.noteHighWatermarks(&b)
+	r.behind = r.behind || len(b.Records) > 0 && behindHead(&b)
+	if r.done() {
+		f.round = nil
+		f.lastRecords = r.taken + len(b.Records)
+		if firstErr == nil && len(outOfRange) == 0 && r.behind {
+			f.aheadOfNextPoll()
+		}
+	} else {
+		r.taken += len(b.Records)
+	}
 	switch {
 	case firstErr != nil:
 		firstErr = f.ctxErr(ctx, f.t.wrap(pctx, op, f.topic, firstErr))
 	case len(outOfRange) > 0:
 		firstErr = transport.OutOfRange(op, f.topic, outOfRange, kafka.OffsetOutOfRange)
-	case len(b.Records) > 0 && behindHead(&b):
-		f.startPrefetch()
 	}
 	return transport.PollResult(pctx, b, firstErr)
+}
+
+// aheadOfNextPoll starts the next round for the current positions, so the
+// broker prepares its answers while the core applies this Poll's records.
+func (f *fetcher) aheadOfNextPoll() {
+	marks := f.pos.Snapshot()
+	reqs, err := f.requests(f.ctx, marks)
+	if err != nil || len(reqs) == 0 {
+		return // the next Poll builds them and reports the error
+	}
+	f.round = f.startRound(reqs, marks)
 }
 
 // ctxErr is what Poll returns when it was interrupted: ErrClosed after
@@ -212,10 +226,10 @@ func (f *fetcher) ctxErr(ctx context.Context, err error) error {
 
 // requests builds the Fetch requests for marks from the client's metadata
 // cache: per partition leader, one for the partitions at the head (as far
-// as hw, the known high watermarks, tells) and the others spread over up
+// as the known high watermarks tell) and the others spread over up
 // to splitWays requests (split.go). Partitions the cache does not know yet
 // (just added) wait for its next refresh.
-func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark, hw map[int32]int64) ([]leaderFetch, error) {
+func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark) ([]leaderFetch, error) {
 	if len(marks) == 0 {
 		return nil, nil
 	}
@@ -249,7 +263,7 @@ func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark, 
 			LogStartOffset:     -1,
 			PartitionMaxBytes:  f.partMax,
 		}
-		if end, ok := hw[p]; ok && m.Offset < end {
+		if end, ok := f.hw[p]; ok && m.Offset < end {
 			lp.busy = append(lp.busy, rp)
 		} else {
 			lp.idle = append(lp.idle, rp)
@@ -260,7 +274,7 @@ func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark, 
 		// Refresh it; they join the next poll.
 		f.t.warm(ctx, f.topic, int(missing)+1)
 	}
-	lag := func(rp fetchAPI.RequestPartition) int64 { return hw[rp.Partition] - rp.FetchOffset }
+	lag := func(rp fetchAPI.RequestPartition) int64 { return f.hw[rp.Partition] - rp.FetchOffset }
 	ways := splitWays()
 	var reqs []leaderFetch
 	for _, lp := range byLeader {
@@ -291,29 +305,6 @@ func (f *fetcher) request(parts []fetchAPI.RequestPartition) *fetchAPI.Request {
 	}
 }
 
-// send runs the requests, concurrently when there are several. As soon as
-// one answer carries records and every busy request has answered, the
-// others are abandoned (their connections finish the long poll in the
-// background): a busy partition must not wait for idle ones.
-func (f *fetcher) send(ctx context.Context, reqs []leaderFetch) []transport.Result[*fetchAPI.Response] {
-	rctx, cancel := f.t.reqCtx(ctx, f.maxWait)
-	defer cancel()
-	return transport.GatherWaiting(reqs, func(lf leaderFetch) bool { return lf.busy }, func(lf leaderFetch) (*fetchAPI.Response, error) {
-		m, err := f.t.rt.RoundTrip(rctx, f.t.cl.Addr, lf.req)
-		if err != nil {
-			return nil, err
-		}
-		resp, ok := m.(*fetchAPI.Response)
-		switch {
-		case !ok:
-			return nil, fmt.Errorf("unexpected fetch response %T", m)
-		case resp.ErrorCode != 0:
-			return nil, kafka.Error(resp.ErrorCode)
-		}
-		return resp, nil
-	}, hasRecords, cancel)
-}
-
 // Assign starts fetching new partitions, or moves fetched ones, to the given
 // positions.
 func (f *fetcher) Assign(positions map[int32]int64) error {
@@ -331,7 +322,7 @@ func (f *fetcher) Close() error {
 	f.closed = true
 	f.mu.Unlock()
 	f.cancel()
-	f.wg.Wait() // a prefetch ends with the cancel
+	f.wg.Wait() // a round's requests end with the cancel
 	f.t.sessions.Remove(f)
 	return nil
 }

@@ -1,7 +1,6 @@
 package kafkagotransport
 
 import (
-	"maps"
 	"runtime"
 	"slices"
 
@@ -21,7 +20,7 @@ import (
 // split: behind the high watermark of their last answer, or, before any
 // answer, of the end offsets the session opened with (FetchOptions.Ends).
 // Those at the head share one request that long-polls as before, and is
-// cut short once the split ones have answered (transport.GatherWaiting).
+// cut short once the split ones have answered (round.go).
 
 // leaderFetch is one Fetch request to one partition leader.
 type leaderFetch struct {
@@ -72,14 +71,9 @@ func spread(parts []fetchAPI.RequestPartition, lag func(fetchAPI.RequestPartitio
 }
 
 // noteHighWatermarks remembers the high watermarks an answer reported, for
-// the next requests' split. Only Poll calls it; a prefetch plans from a
-// copy (knownHighWatermarks).
+// the next requests' split. Only Poll calls it.
 func (f *fetcher) noteHighWatermarks(b *transport.Batch) {
 	for p, hw := range b.HighWatermarks {
 		f.hw[p] = hw
 	}
 }
-
-// knownHighWatermarks is a copy of the remembered high watermarks, for a
-// request planned on another goroutine.
-func (f *fetcher) knownHighWatermarks() map[int32]int64 { return maps.Clone(f.hw) }

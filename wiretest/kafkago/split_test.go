@@ -113,3 +113,53 @@ func TestCatchUpSpreadOverRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswersHandedOverAsTheyArrive: a Poll hands over the answers in so
+// far, not waiting for a slow one, which the next Poll hands over once it
+// is in: the core applies one answer while another is still on its way.
+func TestAnswersHandedOverAsTheyArrive(t *testing.T) {
+	c, seeds := kafkatest.StartCluster(t, kfake.NumBrokers(1))
+	tr := newT(t, seeds)
+	topic := kafkatest.NewTopic(t, tr, 2, nil)
+	for p := range int32(2) {
+		kafkatest.Produce(t, tr, topic, transport.Record{Key: fmt.Appendf(nil, "k%d", p), Value: []byte("v"), Partition: p})
+	}
+	release := make(chan struct{})
+	var once sync.Once
+	c.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		for _, rt := range req.(*kmsg.FetchRequest).Topics {
+			for _, rp := range rt.Partitions {
+				if rp.Partition == 1 {
+					once.Do(func() { c.SleepControl(func() { <-release }) })
+				}
+			}
+		}
+		return nil, nil, false
+	})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	ends := map[int32]int64{0: 1, 1: 1}
+	f := kafkatest.NewFetcher(t, tr, topic, map[int32]int64{0: 0, 1: 0}, transport.FetchOptions{MaxWait: 5 * time.Second, Ends: ends})
+	start := time.Now()
+	b, err := f.Poll(kafkatest.Ctx(t, 10*time.Second))
+	if err != nil {
+		t.Fatalf("first Poll, partition 1's answer held back: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("first Poll took %v: it waited for the answer held back", d)
+	}
+	if len(b.Records) != 1 || b.Records[0].Partition != 0 {
+		t.Fatalf("first Poll handed over %v; want partition 0's record alone", b.Records)
+	}
+	close(release)
+	got := kafkatest.PollUntil(t, f, 10*time.Second, kafkatest.Reached(map[int32]int64{1: 1}))
+	if len(got.Records) != 1 || got.Records[0].Partition != 1 {
+		t.Fatalf("then %v; want partition 1's record", got.Records)
+	}
+}
