@@ -96,16 +96,17 @@ func (f *fetcher) startRound(reqs []leaderFetch, marks map[int32]transport.Mark)
 	return r
 }
 
-// minRecordBytes is the fewest bytes a record is assumed to take on the
-// wire, to bound how many records a partition's answer is presized for.
-const minRecordBytes = 64
+// maxPresize caps how many records a new session presizes one answer for
+// (about 13 MB of records): a first answer may hold fewer records than
+// its partitions' lag, and a later round sizes from the last one.
+const maxPresize = 1 << 17
 
 // estimate is how many records lf's answer is presized for: kafka-go does
 // not tell how many an answer holds before they are read, and growing the
 // slice record by record cost a tenth of a catch-up's time (issue 17). A
 // session that has polled shares the last round's count among the
 // requests; a new one counts the records its partitions' high watermarks
-// say wait, at most what a partition's answer can hold.
+// say wait, up to maxPresize.
 func (f *fetcher) estimate(lf leaderFetch, requests int) int {
 	if f.lastRecords > 0 {
 		return f.lastRecords / requests
@@ -114,11 +115,11 @@ func (f *fetcher) estimate(lf leaderFetch, requests int) int {
 	for _, rt := range lf.req.Topics {
 		for _, rp := range rt.Partitions {
 			if hw, ok := f.hw[rp.Partition]; ok && hw > rp.FetchOffset {
-				n += min(hw-rp.FetchOffset, int64(f.partMax/minRecordBytes))
+				n += hw - rp.FetchOffset
 			}
 		}
 	}
-	return int(n)
+	return int(min(n, maxPresize))
 }
 
 // roundTrip sends one Fetch request.
