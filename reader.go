@@ -82,11 +82,15 @@ type reader[V any] struct {
 	// keeps its own copy of each value, which stored reads back for hooks
 	// (ADR 15).
 	cloneValues, packed bool
-	stored              func(key string) (V, bool)
-	sink                sink[V]
-	log                 *slog.Logger
-	table               lifecycle
-	started             time.Time
+	// concurrentDecode: the codec may decode on several goroutines at
+	// once, so large batches are decoded on every core (predecode.go).
+	concurrentDecode bool
+	pre              predecoded[V]
+	stored           func(key string) (V, bool)
+	sink             sink[V]
+	log              *slog.Logger
+	table            lifecycle
+	started          time.Time
 
 	onSet, onDelete func(string, V)
 	onCaughtUp      func()
@@ -309,6 +313,10 @@ func (r *reader[V]) apply(b transport.Batch) error {
 	cloneValues := r.cloneValues || r.watch.watching() // fixed for the batch by watchBegin
 	defer r.watch.watchEnd()                           // after positions are published
 	var applied, tombstones, keyless, keyErrors, foreign, valueErrors int64
+	pre := r.predecode(b.Records, cloneValues)
+	if pre != nil {
+		defer pre.release()
+	}
 	for i := range b.Records {
 		rec := &b.Records[i]
 		if rec.Key == nil {
@@ -346,14 +354,22 @@ func (r *reader[V]) apply(b transport.Batch) error {
 			}
 			continue
 		}
-		raw := rec.Value
-		if cloneValues {
-			// The codec's value aliases what it decodes: a store that
-			// does not copy, or a watcher that may keep the event's
-			// value, gets its own copy (ADR 15).
-			raw = bytes.Clone(raw)
+		var (
+			v   V
+			err error
+		)
+		if pre != nil {
+			v, err = pre.vals[i], pre.errs[i]
+		} else {
+			raw := rec.Value
+			if cloneValues {
+				// The codec's value aliases what it decodes: a store that
+				// does not copy, or a watcher that may keep the event's
+				// value, gets its own copy (ADR 15).
+				raw = bytes.Clone(raw)
+			}
+			v, err = r.decode(raw)
 		}
-		v, err := r.decode(raw)
 		if err != nil {
 			valueErrors++
 			r.log.Debug("ktables: skipping record whose value does not decode",
