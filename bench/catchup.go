@@ -247,10 +247,7 @@ func runCatchup(e *Env) ([]*Metric, error) {
 		m := &Metric{Scenario: "catchup", Name: c.String(), Unit: "records/s", Target: &Target{RatioAtLeast, 0.95}}
 		out = append(out, m)
 		for rep := range repeats {
-			// The side that goes first alternates, so that neither always
-			// reads right after the other (a warm broker, a collector
-			// still sweeping the other's heap).
-			for _, isRaw := range []bool{rep%2 == 1, rep%2 == 0} {
+			for _, isRaw := range sidesInTurn(rep) {
 				runtime.GC() // start each run on a clean heap
 				t0 := time.Now()
 				var n int

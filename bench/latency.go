@@ -182,8 +182,8 @@ func runPropagation(e *Env) ([]*Metric, error) {
 	p99 := &Metric{Scenario: "propagation", Name: "p99", Unit: "ms", Target: &Target{RatioAtMost, 1.05}}
 	var all Dist
 	all.Scenario = "propagation"
-	for range cfg.Repeats {
-		for _, raw := range []bool{false, true} {
+	for rep := range cfg.Repeats {
+		for _, raw := range sidesInTurn(rep) {
 			var ds []time.Duration
 			for i := range cfg.PropagationN {
 				d, err := one(raw, i)
@@ -287,8 +287,8 @@ func runBarrier(e *Env) ([]*Metric, error) {
 		if m.writes {
 			stopWrites = writeLoop(ctx, w)
 		}
-		for range cfg.Repeats {
-			for _, raw := range []bool{false, true} {
+		for rep := range cfg.Repeats {
+			for _, raw := range sidesInTurn(rep) {
 				f := m.kt
 				if raw {
 					f = rawBarrier
@@ -395,8 +395,8 @@ func runWrites(e *Env) ([]*Metric, error) {
 		}
 		return nil
 	}
-	for range cfg.Repeats {
-		for _, isRaw := range []bool{false, true} {
+	for rep := range cfg.Repeats {
+		for _, isRaw := range sidesInTurn(rep) {
 			if err := tune(isRaw, 1); err != nil {
 				return nil, err
 			}

@@ -132,3 +132,9 @@ func fmtNum(v float64) string {
 		return fmt.Sprintf("%.3g", v)
 	}
 }
+
+// sidesInTurn is the order the two sides run in on repeat rep (false: the
+// table, true: the raw client): they take turns going first, so that
+// neither always runs right after the other (a broker warmed or loaded by
+// it, a collector still sweeping its heap).
+func sidesInTurn(rep int) []bool { return []bool{rep%2 == 1, rep%2 == 0} }
