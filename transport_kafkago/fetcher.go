@@ -278,13 +278,20 @@ func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark) 
 	ways := splitWays()
 	var reqs []leaderFetch
 	for _, lp := range byLeader {
-		if len(lp.idle) > 0 {
+		if len(lp.busy) == 0 {
 			reqs = append(reqs, leaderFetch{req: f.request(lp.idle)})
+			continue
 		}
-		if len(lp.busy) > 0 {
-			for _, g := range spread(lp.busy, lag, ways) {
-				reqs = append(reqs, leaderFetch{req: f.request(g), busy: true})
-			}
+		groups := spread(lp.busy, lag, ways)
+		// The leader's partitions at the head ride along in its last
+		// group, which answers at once since its busy partitions have
+		// records: every partition's high watermark comes back in every
+		// round, as with one request per leader, instead of a long poll
+		// cut short before it answered.
+		last := len(groups) - 1
+		groups[last] = append(groups[last], lp.idle...)
+		for _, g := range groups {
+			reqs = append(reqs, leaderFetch{req: f.request(g), busy: true})
 		}
 	}
 	return reqs, nil

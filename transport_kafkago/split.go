@@ -19,8 +19,10 @@ import (
 // goroutine of its own). Only partitions known to have records waiting are
 // split: behind the high watermark of their last answer, or, before any
 // answer, of the end offsets the session opened with (FetchOptions.Ends).
-// Those at the head share one request that long-polls as before, and is
-// cut short once the split ones have answered (round.go).
+// Those at the head ride along in one of them, so that their high
+// watermarks come back at once; a leader with none busy gets one request
+// that long-polls as before, cut short once another leader's answers
+// carried records (round.go).
 
 // leaderFetch is one Fetch request to one partition leader.
 type leaderFetch struct {
