@@ -40,14 +40,16 @@
 //     which would read empty data as a tombstone (SPEC R1). Nor
 //     kafka.Client.Fetch: it reads one partition per request and hides
 //     control batches, so a reader cannot move past a trailing transaction
-//     marker to the high watermark. Each Poll sends protocol/fetch requests,
-//     one per partition leader with all its partitions, through the
-//     client's kafka.RoundTripper, and walks the decoded record batches
-//     itself: a null value stays nil, an empty one stays empty; control
+//     marker to the high watermark. The fetch session sends protocol/fetch
+//     requests through the client's kafka.RoundTripper: one per partition
+//     leader at the head, and, for partitions with records waiting, up to
+//     4 × GOMAXPROCS concurrent ones per leader, whose answers are decoded
+//     as they arrive and handed over by the Polls that follow (ADR 20). It
+//     walks the decoded record batches itself: a null value stays nil, an empty one stays empty; control
 //     batches, aborted transactions (under read committed, from the
 //     response's aborted-transaction list), compaction holes and batches
 //     starting past the position all advance it. The long poll is
-//     FetchOptions.MaxWait (default 500 ms); Poll returns promptly when its
+//     FetchOptions.MaxWait (default DefaultMaxWait); Poll returns promptly when its
 //     context ends. A position out of the log is reported as
 //     transport.ErrOffsetOutOfRange and the core moves it.
 //   - Produce goes through kafka.Client.Produce with the explicit

@@ -21,9 +21,11 @@ const (
 )
 
 // NewFetcher opens a fetch session over topic from the given positions. A
-// session holds no connection of its own: each Poll sends one Fetch request
-// (protocol/fetch) per partition leader through the client's transport.
-// Positions and the Poll contract are package transport's (X3, ADR 7).
+// session holds no connection of its own: it sends Fetch requests
+// (protocol/fetch) through the client's transport, one per partition
+// leader, or several for a leader whose partitions have records waiting
+// (split.go, round.go; opts.Ends says which before any answer). Positions
+// and the Poll contract are package transport's (X3, ADR 7).
 func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32]int64, opts transport.FetchOptions) (transport.Fetcher, error) {
 	const op = "fetch"
 	if err := ctx.Err(); err != nil {
@@ -95,8 +97,10 @@ type fetcher struct {
 	wg     sync.WaitGroup // the rounds' requests
 }
 
-// Poll sends one Fetch request per partition leader, long-polling up to the
-// session's max wait, and returns what arrived with the first error.
+// Poll hands over the answers of the round in flight that have arrived
+// (sending a round first if none is: one Fetch request per partition
+// leader, several where records wait), long-polling up to the session's
+// max wait, with the first error.
 func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	const op = "fetch"
 	if err := ctx.Err(); err != nil {
