@@ -120,8 +120,10 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		f.round.abandon() // Assign moved or added partitions: fetch afresh
 		f.round = nil
 	}
+	var reqs []leaderFetch
 	if f.round == nil {
-		reqs, err := f.requests(pctx, marks)
+		var err error
+		reqs, err = f.requests(pctx, marks)
 		if err != nil {
 			return transport.Batch{}, f.ctxErr(ctx, err)
 		}
@@ -137,14 +139,27 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 				return transport.Batch{}, f.ctxErr(ctx, pctx.Err())
 			}
 		}
-		if f.round = f.startRound(reqs, marks); f.round == nil {
-			return transport.Batch{}, closedErr(op, f.topic)
-		}
 	}
-	r := f.round
-	answers, err := r.take(pctx)
-	if err != nil {
-		return transport.Batch{}, f.ctxErr(ctx, err) // the round goes on for the next Poll
+	var (
+		r       *round
+		answers []answer
+	)
+	if f.round == nil && len(reqs) == 1 && !reqs[0].busy {
+		// One long poll at the head: sent and decoded on this goroutine,
+		// as a round would only add a hand-off to a record's way to the
+		// table (issue 17: propagation latency).
+		r, answers = f.inline(pctx, reqs[0], marks)
+	} else {
+		if f.round == nil {
+			if f.round = f.startRound(reqs, marks); f.round == nil {
+				return transport.Batch{}, closedErr(op, f.topic)
+			}
+		}
+		r = f.round
+		var err error
+		if answers, err = r.take(pctx); err != nil {
+			return transport.Batch{}, f.ctxErr(ctx, err) // the round goes on for the next Poll
+		}
 	}
 
 	var (

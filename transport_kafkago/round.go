@@ -122,6 +122,16 @@ func (f *fetcher) estimate(lf leaderFetch, requests int) int {
 	return int(min(n, maxPresize))
 }
 
+// inline sends lf on the calling goroutine, bounded by ctx, and returns
+// its answer as a round already taken.
+func (f *fetcher) inline(ctx context.Context, lf leaderFetch, marks map[int32]transport.Mark) (*round, []answer) {
+	rctx, cancel := f.t.reqCtx(ctx, f.maxWait)
+	resp, err := f.roundTrip(rctx, lf.req)
+	cancel()
+	a := answer{decoded: f.decode(transport.Result[*fetchAPI.Response]{V: resp, Err: err}, marks, f.estimate(lf, 1))}
+	return &round{cancel: func() {}}, []answer{a}
+}
+
 // roundTrip sends one Fetch request.
 func (f *fetcher) roundTrip(ctx context.Context, req *fetchAPI.Request) (*fetchAPI.Response, error) {
 	m, err := f.t.rt.RoundTrip(ctx, f.t.cl.Addr, req)
