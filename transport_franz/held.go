@@ -25,7 +25,7 @@ func (f *fetcher) handOver(b *transport.Batch, marks map[int32]transport.Mark) {
 		n += len(h.recs)
 	}
 	if n == 0 {
-		f.held = f.held[:0]
+		f.held = nil
 		return
 	}
 	budget := min(n, maxPollRecords)

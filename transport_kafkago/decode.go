@@ -64,9 +64,9 @@ func (f *fetcher) decode(res transport.Result[*fetchAPI.Response], marks map[int
 
 // countRecords is how many records as hold, and how many answers hold some.
 func countRecords(as []answer) (n, withRecords int) {
-	for _, d := range as {
-		if len(d.records) > 0 {
-			n += len(d.records)
+	for _, a := range as {
+		if len(a.records) > 0 {
+			n += len(a.records)
 			withRecords++
 		}
 	}

@@ -45,13 +45,14 @@
 //     leader at the head, and, for partitions with records waiting, up to
 //     4 × GOMAXPROCS concurrent ones per leader, whose answers are decoded
 //     as they arrive and handed over by the Polls that follow (ADR 20). It
-//     walks the decoded record batches itself: a null value stays nil, an empty one stays empty; control
-//     batches, aborted transactions (under read committed, from the
-//     response's aborted-transaction list), compaction holes and batches
-//     starting past the position all advance it. The long poll is
-//     FetchOptions.MaxWait (default DefaultMaxWait); Poll returns promptly when its
-//     context ends. A position out of the log is reported as
-//     transport.ErrOffsetOutOfRange and the core moves it.
+//     walks the decoded record batches itself: a null value stays nil, an
+//     empty one stays empty; control batches, aborted transactions (under
+//     read committed, from the response's aborted-transaction list),
+//     compaction holes and batches starting past the position all advance
+//     it. The long poll is FetchOptions.MaxWait (default DefaultMaxWait);
+//     Poll returns promptly when its context ends. A position out of the
+//     log is reported as transport.ErrOffsetOutOfRange and the core moves
+//     it.
 //   - Produce goes through kafka.Client.Produce with the explicit
 //     partition the core chose (murmur2, SPEC P1): kafka-go's balancers,
 //     round-robin by default, are never used. Records of concurrent calls

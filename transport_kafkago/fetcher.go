@@ -244,10 +244,11 @@ func (f *fetcher) ctxErr(ctx context.Context, err error) error {
 }
 
 // requests builds the Fetch requests for marks from the client's metadata
-// cache: per partition leader, one for the partitions at the head (as far
-// as the known high watermarks tell) and the others spread over up
-// to splitWays requests (split.go). Partitions the cache does not know yet
-// (just added) wait for its next refresh.
+// cache: per partition leader, its partitions with records waiting (as far
+// as the known high watermarks tell) spread over up to splitWays requests,
+// those at the head riding along in one of them, or one request when none
+// is waiting (split.go). Partitions the cache does not know yet (just
+// added) wait for its next refresh.
 func (f *fetcher) requests(ctx context.Context, marks map[int32]transport.Mark) ([]leaderFetch, error) {
 	if len(marks) == 0 {
 		return nil, nil

@@ -27,8 +27,8 @@ import (
 // leaderFetch is one Fetch request to one partition leader.
 type leaderFetch struct {
 	req *fetchAPI.Request
-	// busy: its partitions have records waiting, so its answer is waited
-	// for even when another answer carries records first.
+	// busy: some of its partitions have records waiting, so its answer is
+	// waited for even when another answer carries records first.
 	busy bool
 }
 
