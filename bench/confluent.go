@@ -98,6 +98,13 @@ func (r *rawConfluent) EndOffsets(ctx context.Context, topic string, parts []int
 	return out, nil
 }
 
+// rawConfluentPoll (ms) is how long the raw consumer's Poll waits: the
+// broker's long poll (fetch.wait.max.ms is capped at 500 ms for tables
+// too). A record that arrives wakes the Poll at once; a shorter wait only
+// wakes an idle consumer more often, each wake-up costing the Go runtime
+// and librdkafka far more than the wait.
+const rawConfluentPoll = 500
+
 func (r *rawConfluent) Consume(ctx context.Context, topic string, from map[int32]int64, fn func(Rec) bool) error {
 	cc := kafka.ConfigMap{"group.id": fmt.Sprintf("bench-raw-%d", time.Now().UnixNano()), "enable.auto.commit": false,
 		"fetch.wait.max.ms": int(rawFetchWait.Milliseconds())}
@@ -124,7 +131,7 @@ func (r *rawConfluent) Consume(ctx context.Context, topic string, from map[int32
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		switch e := c.Poll(20).(type) {
+		switch e := c.Poll(rawConfluentPoll).(type) {
 		case *kafka.Message:
 			if e.TopicPartition.Error != nil {
 				return e.TopicPartition.Error

@@ -85,12 +85,15 @@ type Transport struct {
 // and a throwaway group.id when conf has none; the group is never joined.
 // A transactional.id is rejected: the core produces outside transactions.
 //
-// librdkafka's log lines go to the logger of [WithLogger], discarded by
-// default: every handle gets go.logs.channel.enable=true and a
-// go.logs.channel of the transport's, served by one goroutine that Close
-// ends. A conf that sets go.logs.channel.enable keeps its choice (false:
-// librdkafka prints to stderr), one that sets go.logs.channel gets the
-// lines on its channel instead, and a log_level in conf is kept.
+// librdkafka's log lines go to the logger of [WithLogger]: every handle
+// gets go.logs.channel.enable=true and a go.logs.channel of the
+// transport's, served by one goroutine that Close ends. A conf that sets
+// go.logs.channel.enable keeps its choice (false: librdkafka prints to
+// stderr), one that sets go.logs.channel gets the lines on its channel
+// instead, and a log_level in conf is kept. Without WithLogger, and when
+// conf sets none of those keys nor debug, every handle gets log_level=0
+// instead: librdkafka logs nothing, and no goroutine wakes to discard its
+// lines.
 //
 // Invalid options, like an invalid conf, are an error matching
 // transport.ErrInvalidConfig.
@@ -103,7 +106,7 @@ func New(conf kafka.ConfigMap, opts ...Option) (*Transport, error) {
 		return nil, err
 	}
 	base := withDefaults(maps.Clone(conf), sharedDefaults)
-	logs := routeLogs(base, conf, o.logger)
+	logs := routeLogs(base, conf, o)
 	pc := producerConfig(base)
 	prod, err := kafka.NewProducer(&pc)
 	if err != nil {

@@ -18,8 +18,10 @@ import (
 // maxPollRecords caps one Poll; librdkafka keeps the rest queued.
 const maxPollRecords = 8192
 
-// pollSlice is the longest librdkafka wait between checks of the context
-// and of Close: librdkafka's poll takes a timeout, not a context.
+// pollSlice is how long a Poll waits on its own goroutine, and the
+// longest librdkafka wait between its checks of the context and of Close:
+// librdkafka's poll takes a timeout, not a context. Past it, the rest of
+// the long poll is waited for aside (see awaitAside).
 const pollSlice = 20 * time.Millisecond
 
 // graceWait is how long a Poll with records waits once more for the errors
@@ -47,7 +49,7 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 	if err != nil {
 		return nil, err
 	}
-	f := &fetcher{t: t, topic: topic, maxWait: maxWait, pos: pos}
+	f := &fetcher{t: t, topic: topic, maxWait: maxWait, pos: pos, done: make(chan struct{})}
 	t.mu.Lock()
 	switch {
 	case t.closed.Load():
@@ -125,6 +127,12 @@ type fetcher struct {
 	answered map[int32]uint64
 	graced   map[int32]uint64 // likewise, the positions Poll waited for
 
+	// aside is the outcome of the wait awaitAside started and no Poll has
+	// taken yet; nil when none. Poll's alone.
+	aside  chan kafka.Event
+	asides sync.WaitGroup // waits aside still in librdkafka
+	done   chan struct{}  // closed by Close: a Poll waiting aside returns
+
 	closed    atomic.Bool
 	assignMu  sync.Mutex // orders Assigns reaching librdkafka; excludes Close
 	pollMu    sync.Mutex // held while Poll uses c: Close waits for it
@@ -150,7 +158,8 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		outOfRange bool
 		graceUntil time.Time
 		answered   = make(map[int32]bool)
-		deadline   = time.Now().Add(f.maxWait)
+		start      = time.Now()
+		deadline   = start.Add(f.maxWait)
 	)
 	for n := 0; n < maxPollRecords; n++ {
 		if f.closed.Load() {
@@ -173,14 +182,22 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 			// every partition has answered and nothing waits.
 			wait = max(1, int(left.Milliseconds()))
 		}
+		var ev kafka.Event
 		if !got {
 			left := time.Until(deadline)
 			if left <= 0 || ctx.Err() != nil {
 				break
 			}
 			wait = max(1, int(min(left, pollSlice).Milliseconds()))
+			if f.aside != nil || f.owned && time.Since(start) >= pollSlice {
+				if ev = f.awaitAside(ctx, left); ev == nil {
+					continue // the wait ended, or ctx, or the session
+				}
+			}
 		}
-		ev := f.c.Poll(wait)
+		if ev == nil {
+			ev = f.c.Poll(wait)
+		}
 		if ev == nil {
 			if got {
 				break
@@ -249,6 +266,32 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		firstErr = f.outOfRange(ctx, marks)
 	}
 	return transport.PollResult(ctx, b, firstErr)
+}
+
+// awaitAside waits up to d for librdkafka's next event on a goroutine of
+// its own, so that the wait can be long and still end with ctx or Close:
+// each wake-up of an idle reader costs the Go runtime and librdkafka far
+// more than the wait itself, and an idle reader woken every pollSlice
+// spent about a hundredth of a core on nothing else. It returns nil when
+// the wait timed out or ctx or the session ended first; a wait left
+// running is taken by the next Poll, its event included. Only for the
+// session's own consumer: a caller's must be left alone once Close
+// returns.
+func (f *fetcher) awaitAside(ctx context.Context, d time.Duration) kafka.Event {
+	if f.aside == nil {
+		ch, c := make(chan kafka.Event, 1), f.c
+		ms := max(1, int(d.Milliseconds()))
+		f.asides.Go(func() { ch <- c.Poll(ms) })
+		f.aside = ch
+	}
+	select {
+	case ev := <-f.aside:
+		f.aside = nil
+		return ev
+	case <-ctx.Done():
+	case <-f.done:
+	}
+	return nil
 }
 
 // answer notes that partition p answered at generation m.Gen.
@@ -369,15 +412,20 @@ func (f *fetcher) Assign(positions map[int32]int64) error {
 func (f *fetcher) Close() error {
 	f.closeOnce.Do(func() {
 		f.closed.Store(true)
+		close(f.done)
 		f.assignMu.Lock()
 		f.pollMu.Lock() // a Poll notices closed within one poll slice
 		if f.c != nil {
 			if f.owned {
 				// librdkafka's close waits for the fetch in flight, up
-				// to its long poll: let it finish aside, so that Close
-				// is prompt; Transport.Close waits for it.
+				// to its long poll, and must not begin while a wait
+				// aside is still polling: let both finish aside, so
+				// that Close is prompt; Transport.Close waits for them.
 				c := f.c
-				f.t.closing.Go(func() { _ = c.Close() })
+				f.t.closing.Go(func() {
+					f.asides.Wait()
+					_ = c.Close()
+				})
 			} else {
 				_ = f.c.Unassign()
 			}
