@@ -118,7 +118,7 @@ func DefaultConfig(quick bool) Config {
 	)
 	return Config{
 		Repeats:      3,
-		PropagationN: 200, BarrierN: 100, WriteLatN: 500,
+		PropagationN: 1000, BarrierN: 100, WriteLatN: 500,
 		WriteDur: time.Second, Writers: []int{1, 8, 64},
 		Catchup:  cu,
 		MemSizes: []int{10_000, 100_000, 1_000_000}, ReadKeys: 100_000,

@@ -183,25 +183,28 @@ func runPropagation(e *Env) ([]*Metric, error) {
 	var all Dist
 	all.Scenario = "propagation"
 	for rep := range cfg.Repeats {
-		for _, raw := range sidesInTurn(rep) {
-			var ds []time.Duration
-			for i := range cfg.PropagationN {
+		// The sides take turns write by write, so that both sample the
+		// same moments of a shared, noisy machine.
+		var kt, rw []time.Duration
+		for i := range cfg.PropagationN {
+			for _, raw := range sidesInTurn(rep + i) {
 				d, err := one(raw, i)
 				if err != nil {
 					return nil, err
 				}
-				ds = append(ds, d)
-			}
-			if raw {
-				p50.Raw = append(p50.Raw, ms(Percentile(ds, 50)))
-				p99.Raw = append(p99.Raw, ms(Percentile(ds, 99)))
-				all.Raw = append(all.Raw, ds...)
-			} else {
-				p50.KT = append(p50.KT, ms(Percentile(ds, 50)))
-				p99.KT = append(p99.KT, ms(Percentile(ds, 99)))
-				all.KT = append(all.KT, ds...)
+				if raw {
+					rw = append(rw, d)
+				} else {
+					kt = append(kt, d)
+				}
 			}
 		}
+		p50.Raw = append(p50.Raw, ms(Percentile(rw, 50)))
+		p99.Raw = append(p99.Raw, ms(Percentile(rw, 99)))
+		all.Raw = append(all.Raw, rw...)
+		p50.KT = append(p50.KT, ms(Percentile(kt, 50)))
+		p99.KT = append(p99.KT, ms(Percentile(kt, 99)))
+		all.KT = append(all.KT, kt...)
 	}
 	e.Dists = append(e.Dists, all)
 	return []*Metric{p50, p99}, nil
