@@ -42,6 +42,7 @@ func RunAdapterChecks(t *testing.T, a Adapter) {
 	t.Run("R4/transactions_by_isolation_level", func(t *testing.T) { checkTransactions(t, a) })
 	t.Run("L4/assign_partition_created_after_fetcher", func(t *testing.T) { checkAssignNewPartition(t, a) })
 	t.Run("X3/fetcher_starts_empty_and_fails_after_close", func(t *testing.T) { checkFetcherEmptyThenClosed(t, a) })
+	t.Run("X3/poll_cut_short_loses_nothing", func(t *testing.T) { checkPollCutShort(t, a) })
 	t.Run("X6/fetch_errors_classified", func(t *testing.T) { checkFetchErrors(t, a) })
 	t.Run("X6/broker_errors_keep_kind_and_native_code", func(t *testing.T) { checkErrorMapping(t, a) })
 	t.Run("X7/closed_transport_calls_fail_with_err_closed", func(t *testing.T) { checkClosed(t, a) })

@@ -48,6 +48,19 @@ func (s *ConnSet) Close() {
 	}
 }
 
+// Drop closes every connection kept; the set stays open, and later
+// connections are kept as before. It ends a request in flight on a set
+// that serves one connection at a time.
+func (s *ConnSet) Drop() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns = nil
+	s.mu.Unlock()
+	for c := range conns {
+		_ = c.Conn.Close()
+	}
+}
+
 type setConn struct {
 	net.Conn
 	s *ConnSet

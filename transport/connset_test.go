@@ -43,6 +43,31 @@ func TestConnSet(t *testing.T) {
 	}
 }
 
+// TestConnSetDrop: Drop ends the connections kept (a read in flight fails
+// at once) and keeps the set open for later ones.
+func TestConnSetDrop(t *testing.T) {
+	var s transport.ConnSet
+	a, peerA := net.Pipe()
+	defer peerA.Close()
+	ka, _ := s.Add(a)
+	read := make(chan error, 1)
+	go func() { _, err := ka.Read(make([]byte, 1)); read <- err }()
+	s.Drop()
+	if err := <-read; !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("read in flight after Drop: %v, want the closed pipe", err)
+	}
+	b, peerB := net.Pipe()
+	defer peerB.Close()
+	kb, err := s.Add(b)
+	if err != nil {
+		t.Fatalf("Add after Drop: %v", err)
+	}
+	s.Close()
+	if _, err := kb.Write([]byte{1}); !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("a connection added after Drop outlives Close: %v", err)
+	}
+}
+
 // request is a Kafka request header's first bytes: size, API key, version.
 func request(key int16) []byte {
 	p := make([]byte, 8)

@@ -93,6 +93,9 @@ func (d *dialer) Dial(network, addr string) (net.Conn, error) {
 	return d.conns.Add(c)
 }
 
+// drop closes every connection d made; later dials go on.
+func (d *dialer) drop() { d.conns.Drop() }
+
 // Close closes every connection d made and fails later dials.
 func (d *dialer) Close() {
 	d.stop()

@@ -89,7 +89,9 @@ func (t *Transport) NewFetcher(ctx context.Context, topic string, from map[int32
 // fetcher is one fetch session. Fetch requests run in goroutines, at most
 // one per leader broker, and stay in flight between polls: a Poll that ends
 // early (its context) leaves them running, and the next Poll takes their
-// results. Results are checked against the positions they were requested
+// results. A session fetching from one leader over one connection, with
+// nothing in flight, sends its fetch on the Poll's goroutine instead; a
+// Poll that ends early then closes that connection under the request. Results are checked against the positions they were requested
 // for, so results made stale by Assign are dropped.
 type fetcher struct {
 	t        *Transport
@@ -123,6 +125,7 @@ type fetchResult struct {
 	parts  map[int32]transport.Mark
 	resp   *sarama.FetchResponse
 	err    error
+	cut    bool // an inline fetch that ctx ended
 }
 
 // Poll starts fetches for partitions whose leader has none in flight, waits
@@ -140,12 +143,31 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 		return transport.Batch{}, closedErr(op, f.topic)
 	}
 
-	inflight, leaderErr := f.launch()
+	// A lone fetch, with no answer waiting, is sent on this goroutine: a
+	// fetch goroutine would only add a hand-off to a record's way to the
+	// table (issue 17: propagation latency).
+	inflight, inline, leaderErr := f.launch(len(f.results) == 0)
 	if leaderErr != nil && inflight == 0 {
 		return transport.Batch{}, f.leaderError(ctx, leaderErr)
 	}
 	var rs []fetchResult
-	if inflight > 0 {
+	if inline != nil {
+		r := f.fetchInline(ctx, inline)
+		f.mu.Lock()
+		closed := f.closed
+		if r.cut || closed {
+			f.inflight[inline.id] = false
+			f.dropConnLocked(inline.id, inline.conn)
+		}
+		f.mu.Unlock()
+		switch {
+		case closed:
+			return transport.Batch{}, closedErr(op, f.topic)
+		case r.cut:
+			return transport.Batch{}, ctx.Err()
+		}
+		rs = append(rs, r)
+	} else if inflight > 0 {
 		timer := time.NewTimer(f.maxWait + fetchGrace)
 		select {
 		case r := <-f.results:

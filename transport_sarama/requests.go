@@ -1,6 +1,7 @@
 package saramatransport
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"time"
@@ -13,10 +14,21 @@ import (
 // The fetcher's requests in flight: at most one per leader broker, on
 // connections of the session's own (fetcher.go holds the session).
 
+// pendingFetch is one fetch request to a leader, and the positions it asks
+// for.
+type pendingFetch struct {
+	id   int32
+	conn *sarama.Broker
+	req  *sarama.FetchRequest
+	sent map[int32]transport.Mark
+}
+
 // launch sends a fetch to every leader of an assigned partition that has
 // none in flight. It returns how many fetches are in flight and the first
-// error looking up a leader.
-func (f *fetcher) launch() (int, error) {
+// error looking up a leader. When mayInline is set and the session's one
+// fetch is its only connection's, launch returns that fetch for the caller
+// to send on its own goroutine (inline), counted in flight but not sent.
+func (f *fetcher) launch(mayInline bool) (int, *pendingFetch, error) {
 	marks := f.pos.Snapshot()
 	parts := slices.Sorted(maps.Keys(marks))
 
@@ -45,8 +57,10 @@ func (f *fetcher) launch() (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
-		return 0, nil
+		return 0, nil, nil
 	}
+	mayInline = mayInline && len(leaders) == 1 && !f.anyInFlightLocked()
+	var inline *pendingFetch
 	for id, l := range leaders {
 		if f.inflight[id] {
 			continue
@@ -76,6 +90,10 @@ func (f *fetcher) launch() (int, error) {
 		}
 		f.inflight[id] = true
 		f.wg.Add(1)
+		if mayInline && len(f.conns) == 1 {
+			inline = &pendingFetch{id: id, conn: conn, req: req, sent: sent}
+			continue
+		}
 		go f.fetch(id, conn, req, sent)
 	}
 	n := 0
@@ -84,7 +102,28 @@ func (f *fetcher) launch() (int, error) {
 			n++
 		}
 	}
-	return n, firstErr
+	return n, inline, firstErr
+}
+
+func (f *fetcher) anyInFlightLocked() bool {
+	for _, in := range f.inflight {
+		if in {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchInline sends pf on the calling goroutine. sarama's Fetch takes no
+// context: when ctx ends first, the session's socket is closed under the
+// request, which ends it at once (the next Poll connects again), and the
+// result says so without blaming the broker.
+func (f *fetcher) fetchInline(ctx context.Context, pf *pendingFetch) fetchResult {
+	defer f.wg.Done()
+	stop := context.AfterFunc(ctx, f.dial.drop)
+	resp, err := pf.conn.Fetch(pf.req)
+	cut := !stop()
+	return fetchResult{broker: pf.id, conn: pf.conn, parts: pf.sent, resp: resp, err: err, cut: cut}
 }
 
 func (f *fetcher) newRequest() *sarama.FetchRequest {
