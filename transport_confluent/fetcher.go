@@ -24,6 +24,12 @@ const maxPollRecords = 8192
 // the long poll is waited for aside (see awaitAside).
 const pollSlice = 20 * time.Millisecond
 
+// asideSlice is the longest wait aside: Close cannot cut it short (its
+// consumer is closed once it returns), so it bounds how long
+// Transport.Close waits for a session's consumer, like librdkafka's own
+// long poll (fetch.wait.max.ms, at most 500 ms) does.
+const asideSlice = 250 * time.Millisecond
+
 // graceWait is how long a Poll with records waits once more for the errors
 // of partitions that have not answered yet (see Poll).
 const graceWait = 100 * time.Millisecond
@@ -268,7 +274,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 	return transport.PollResult(ctx, b, firstErr)
 }
 
-// awaitAside waits up to d for librdkafka's next event on a goroutine of
+// awaitAside waits up to d (at most asideSlice) for librdkafka's next event on a goroutine of
 // its own, so that the wait can be long and still end with ctx or Close:
 // each wake-up of an idle reader costs the Go runtime and librdkafka far
 // more than the wait itself, and an idle reader woken every pollSlice
@@ -280,7 +286,7 @@ func (f *fetcher) Poll(ctx context.Context) (transport.Batch, error) {
 func (f *fetcher) awaitAside(ctx context.Context, d time.Duration) kafka.Event {
 	if f.aside == nil {
 		ch, c := make(chan kafka.Event, 1), f.c
-		ms := max(1, int(d.Milliseconds()))
+		ms := max(1, int(min(d, asideSlice).Milliseconds()))
 		f.asides.Go(func() { ch <- c.Poll(ms) })
 		f.aside = ch
 	}
